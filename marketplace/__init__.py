@@ -1,0 +1,116 @@
+"""Croissance Connectée: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask, Response, has_request_context, request, session
+from flask_login import current_user
+
+from marketplace.config import load_config
+from marketplace.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+from marketplace.mail import build_mailer
+
+MIGRATIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations"))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, then apply `config` overrides (tests use them)."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path, secret_key=(config or {}).get("SECRET_KEY")))
+    if config:
+        app.config.update(config)
+    configure_logger(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    return app
+
+
+def configure_logger(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def select_locale() -> str:
+    """The user's saved language, else the one chosen in this session, else the browser's."""
+    if not has_request_context():  # CLI commands and jobs speak French unless told otherwise
+        return "fr"
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    if session.get("locale") in ("fr", "en"):
+        return session["locale"]
+    return request.accept_languages.best_match(("fr", "en")) or "fr"
+
+
+def register_extensions(app: Flask) -> None:
+    from marketplace import models  # noqa: F401  (every table joins the metadata)
+    from marketplace.auth import register_user_loaders
+
+    db.init_app(app)
+    # SQLite can only ALTER tables by copying them: batch mode keeps migrations portable.
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    register_user_loaders(login_manager)
+    api.init_app(app)
+    app.extensions["mailer"] = build_mailer(app.config)
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.blueprints import account, admin, auth, provider, public
+    from marketplace.blueprints.api import register_api
+
+    for module in (public, auth, account, provider, admin):
+        app.register_blueprint(module.bp)
+    register_api(api)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from marketplace.blueprints.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from marketplace.blueprints.helpers import register
+
+    register(app)
+
+
+SECURITY_HEADERS = {
+    # Pages load only our own CSS and images; there is no inline script to allow.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def add_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

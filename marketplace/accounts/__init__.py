@@ -1,0 +1,1 @@
+"""Accounts: users, the companies and providers they belong to, API tokens."""

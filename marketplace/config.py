@@ -1,0 +1,106 @@
+"""Settings read from environment variables, with embedded defaults (see .env.example)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    return default if raw is None or raw == "" else raw.strip().lower() in TRUE_WORDS
+
+
+def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
+    """Use SECRET_KEY, or one generated once into the instance folder (never committed)."""
+    if env.get("SECRET_KEY"):
+        return env["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _database_url(env: Mapping[str, str], instance_path: Path) -> str:
+    url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'marketplace.db'}"
+    # Heroku-style URLs and plain "postgresql://" should use the psycopg 3 driver we ship.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(
+    instance_path: str, env: Mapping[str, str] | None = None, secret_key: str | None = None
+) -> dict[str, Any]:
+    """Build the Flask config from the environment (`secret_key` wins when given)."""
+    env = dict(os.environ if env is None else env)
+    if secret_key:
+        env["SECRET_KEY"] = secret_key
+    instance = Path(instance_path)
+    secure_cookies = _flag(env, "SECURE_COOKIES", False)
+    return {
+        "SECRET_KEY": _secret_key(env, instance),
+        "SQLALCHEMY_DATABASE_URI": _database_url(env, instance),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "PREFERRED_URL_SCHEME": "https" if secure_cookies else "http",
+        # Rate limits (Redis when several app servers share them)
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_ENABLED": _flag(env, "RATELIMIT_ENABLED", True),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Mail: without MAIL_SERVER, mails go to the log and the admin-readable outbox
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "587")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _flag(env, "MAIL_USE_TLS", True),
+        "MAIL_DEFAULT_SENDER": env.get(
+            "MAIL_DEFAULT_SENDER", "Croissance Connectée <no-reply@croissance-connectee.fr>"
+        ),
+        # Accounts and labels
+        "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", "3600")),
+        "LABEL_VALIDITY_DAYS": int(env.get("LABEL_VALIDITY_DAYS", "365")),
+        # Internationalisation: French first
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "LANGUAGES": ("fr", "en"),
+        # Search and payments (used by later capabilities; empty means embedded defaults)
+        "MEILI_URL": env.get("MEILI_URL", ""),
+        "MEILI_MASTER_KEY": env.get("MEILI_MASTER_KEY", ""),
+        "MEILI_INDEX_PREFIX": env.get("MEILI_INDEX_PREFIX", "cc_"),
+        "MEILI_TIMEOUT": float(env.get("MEILI_TIMEOUT", "5")),
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        # JSON API and its OpenAPI document at /api/openapi.json
+        "API_TITLE": "Croissance Connectée API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                    "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session"},
+                }
+            }
+        },
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

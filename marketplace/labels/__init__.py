@@ -1,0 +1,1 @@
+"""Provider labels: applications with evidence, administrator decisions, expiry."""
