@@ -1,0 +1,75 @@
+"""Who is calling: session users for pages, bearer tokens for API clients, and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Request, abort, current_app, g, request
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.tokens import user_for_token
+from marketplace.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bearer_token(req: Request) -> str | None:
+    header = req.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_user_loaders(manager: LoginManager) -> None:
+    manager.login_view = "auth.login"
+    manager.login_message = _l("Please log in to see this page.")
+    manager.login_message_category = "info"
+    manager.session_protection = "strong"
+
+    @manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id))
+        return user if user and user.is_enabled else None
+
+    @manager.request_loader
+    def load_user_from_token(req: Request) -> User | None:
+        raw = bearer_token(req)
+        if raw is None:
+            return None
+        user = user_for_token(db.session, raw)
+        if user is not None:
+            g.token_authenticated = True
+            db.session.commit()  # keeps last_used_at; nothing else is pending this early
+        return user
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Refuse (login redirect or 401, then 403) anyone who is not one of these roles."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                if is_api_request():
+                    abort(401)
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+company_required = roles_required(Role.COMPANY)
+provider_required = roles_required(Role.PROVIDER)
+admin_required = roles_required(Role.ADMIN)
+login_required = roles_required(Role.COMPANY, Role.PROVIDER, Role.ADMIN)

@@ -1,0 +1,139 @@
+"""Administrator pages: the label queue and decisions, the audit trail, the mail outbox."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from marketplace.audit import AuditEvent
+from marketplace.auth import admin_required
+from marketplace.blueprints.forms import apply_service_errors, options
+from marketplace.blueprints.label_forms import DecisionForm
+from marketplace.errors import Conflict, ValidationFailed
+from marketplace.extensions import db
+from marketplace.geo import REGIONS
+from marketplace.labels.models import Label, LabelStatus
+from marketplace.labels.operations import (
+    TRANSITIONS,
+    Decision,
+    decide_on_label,
+    expire_lapsed_labels,
+)
+from marketplace.labels.operations import (
+    label_queue as build_label_queue,
+)
+from marketplace.mail import OutboundEmail
+from marketplace.taxonomy import CATEGORY_CODES
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PER_PAGE = 25
+
+DECISION_LABELS = {
+    Decision.APPROVE: "Approve",
+    Decision.REJECT: "Reject",
+    Decision.SUSPEND: "Suspend",
+}
+
+
+def possible_decisions(label: Label) -> list[Decision]:
+    return [d for d, (allowed, _to) in TRANSITIONS.items() if label.status in allowed]
+
+
+def _decision_form(label: Label) -> DecisionForm:
+    form = DecisionForm()
+    labels = {
+        Decision.APPROVE: _("Approve") if label.status == LabelStatus.PENDING else _("Reinstate"),
+        Decision.REJECT: _("Reject"),
+        Decision.SUSPEND: _("Suspend"),
+    }
+    form.decision.choices = options((d.value, labels[d]) for d in possible_decisions(label))
+    return form
+
+
+@bp.get("/labels")
+@admin_required
+def label_queue() -> str:
+    """Admins: applications filtered by status (pending first by default), region, category."""
+    # Lapsed labels turn expired here too, so the queue never shows a stale "approved".
+    if expire_lapsed_labels(db.session, current_app.extensions["mailer"], date.today()):
+        db.session.commit()
+    status = request.args.get("status", LabelStatus.PENDING.value)
+    if status not in {s.value for s in LabelStatus} | {"all"}:
+        status = LabelStatus.PENDING.value
+    region = request.args.get("region") or None
+    category = request.args.get("category") or None
+    page = db.paginate(
+        build_label_queue(None if status == "all" else status, region, category),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template(
+        "admin/label_queue.html",
+        page=page,
+        statuses=[s.value for s in LabelStatus],
+        regions=sorted(REGIONS, key=lambda r: r.name),
+        categories=CATEGORY_CODES,
+        filters={"status": status, "region": region, "category": category},
+    )
+
+
+@bp.route("/labels/<int:label_id>", methods=["GET", "POST"])
+@admin_required
+def label_detail(label_id: int) -> str | Response:
+    """Admins: the evidence of one application and the decision form."""
+    label = db.session.get(Label, label_id) or abort(404)
+    form = _decision_form(label)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            decide_on_label(
+                db.session,
+                current_user,
+                label,
+                form.decision.data or "",
+                form.reason.data or "",
+                current_app.extensions["mailer"],
+                date.today(),
+                valid_until=form.valid_until_or_none(),
+                validity_days=current_app.config["LABEL_VALIDITY_DAYS"],
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+        except Conflict as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("admin.label_detail", label_id=label.id))
+        else:
+            db.session.commit()
+            flash(_("Decision recorded and sent to the provider."), "success")
+            return redirect(url_for("admin.label_detail", label_id=label.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/label_detail.html", label=label, form=form), status
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log() -> str:
+    """Admins: every money movement and label decision, newest first."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    action = request.args.get("action") or None
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("admin/audit.html", page=page, action=action)
+
+
+@bp.get("/outbox")
+@admin_required
+def outbox() -> str:
+    """Admins: every mail the platform sent (or only logged, on the embedded default)."""
+    page = db.paginate(
+        select(OutboundEmail).order_by(OutboundEmail.id.desc()), per_page=30, error_out=False
+    )
+    return render_template("admin/outbox.html", page=page)

@@ -1,0 +1,68 @@
+"""One place that turns domain errors and HTTP errors into pages or JSON."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import Flask, jsonify, render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from marketplace.auth import is_api_request
+from marketplace.errors import DomainError, ValidationFailed
+from marketplace.extensions import db
+
+MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Log in to continue."),
+    403: _l("You are not allowed to see this page."),
+    404: _l("This page does not exist."),
+    405: _l("This action is not allowed here."),
+    409: _l("This action does not fit the current state."),
+    413: _l("What you sent is too large."),
+    422: _l("Some information is missing or invalid."),
+    429: _l("Too many attempts. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. Please try again later."),
+}
+
+
+def _render(status: int, message: str, errors: dict | None = None):  # type: ignore[no-untyped-def]
+    if is_api_request():
+        body: dict = {"code": status, "status": _status_name(status), "message": message}
+        if errors:
+            body["errors"] = {"json": errors}
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _status_name(status: int) -> str:
+    return HTTPStatus(status).phrase
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        errors = error.errors if isinstance(error, ValidationFailed) else None
+        return _render(error.status_code, error.message, errors)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        status = error.code or 500
+        if is_api_request() and status == 422 and getattr(error, "data", None):
+            # flask-smorest/webargs validation errors: keep their per-field messages.
+            data = error.data  # type: ignore[attr-defined]
+            return jsonify(
+                {
+                    "code": 422,
+                    "status": _status_name(422),
+                    "message": str(MESSAGES[422]),
+                    "errors": data.get("messages", {}),
+                }
+            ), 422
+        message = str(MESSAGES.get(status, error.description or ""))
+        response = _render(status, message)
+        if status == 405 and error.get_response().headers.get("Allow"):
+            body, code = response
+            return body, code, {"Allow": error.get_response().headers["Allow"]}
+        return response

@@ -1,0 +1,192 @@
+"""WTForms for account pages. They check shape; services check the business rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import URL, DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from marketplace.errors import ValidationFailed
+from marketplace.geo import DEPARTMENTS, REGIONS
+from marketplace.taxonomy import LANGUAGE_NAMES, SIZE_BAND_LABELS
+
+
+def options(pairs: Iterable[tuple[str, object]]) -> list[SelectChoice]:
+    """WTForms 3.3+ wants SelectChoice objects rather than (value, label) tuples."""
+    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[arg-type]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def department_choices() -> list[SelectChoice]:
+    return options([("", _l("Choose…"))] + [(d.code, f"{d.code} – {d.name}") for d in DEPARTMENTS])
+
+
+def region_choices() -> list[SelectChoice]:
+    return options((r.code, r.name) for r in sorted(REGIONS, key=lambda r: r.name))
+
+
+def apply_service_errors(
+    form: FlaskForm, error: ValidationFailed, aliases: dict[str, str] | None = None
+) -> None:
+    """Show a service's field errors next to the matching form fields (or above the form)."""
+    aliases = aliases or {}
+    for name, messages in error.errors.items():
+        field = getattr(form, aliases.get(name, name), None)
+        if field is not None:
+            field.errors = list(field.errors) + messages
+        else:
+            form.form_errors.extend(messages)
+
+
+class _UserFields(FlaskForm):
+    full_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(
+        _l("Email address"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired()],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        _l("Confirm the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class CompanyRegistrationForm(_UserFields):
+    company_name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=160)])
+    siren = StringField(
+        _l("SIREN"),
+        validators=[DataRequired()],
+        description=_l("9 digits, on your Kbis extract or INSEE notice."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    size_band = SelectField(
+        _l("Headcount"),
+        choices=options((band.value, label) for band, label in SIZE_BAND_LABELS.items()),
+        validators=[DataRequired()],
+    )
+    naf_code = StringField(
+        _l("NAF code (main activity)"),
+        validators=[DataRequired()],
+        description=_l("For example 47.71Z for clothing retail."),
+    )
+    department_code = SelectField(
+        _l("Department"), choices=department_choices, validators=[DataRequired()]
+    )
+
+
+class ProviderRegistrationForm(_UserFields):
+    provider_name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=160)])
+    kind = RadioField(
+        _l("You are"),
+        choices=options(
+            [
+                ("expert", _l("a digital services provider (labelled expert)")),
+                ("volunteer", _l("a volunteer advisor offering free sessions")),
+            ]
+        ),
+        default="expert",
+        validators=[DataRequired()],
+    )
+    siret = StringField(
+        _l("SIRET"),
+        validators=[DataRequired()],
+        description=_l("14 digits: your SIREN followed by the establishment number."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    vat_number = StringField(
+        _l("Intra-community VAT number"),
+        validators=[Optional()],
+        description=_l("FR, a 2-digit key, then your SIREN. Required for experts."),
+    )
+    department_code = SelectField(
+        _l("Department of your head office"),
+        choices=department_choices,
+        validators=[DataRequired()],
+    )
+    regions = MultiCheckboxField(
+        _l("Regions you serve"),
+        choices=region_choices,
+        description=_l("Leave empty to serve only your own region."),
+    )
+    remote_ok = BooleanField(_l("I also work remotely"), default=True)
+    languages = MultiCheckboxField(
+        _l("Working languages"), choices=options(LANGUAGE_NAMES.items()), default=["fr"]
+    )
+    website = StringField(_l("Website"), validators=[Optional(), URL(), Length(max=255)])
+    bio = TextAreaField(_l("Presentation"), validators=[Optional(), Length(max=2000)])
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"), validators=[DataRequired()], render_kw={"autocomplete": "username"}
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    remember = BooleanField(_l("Stay logged in on this device"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired()])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired()],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        _l("Confirm the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired()],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    new_password_confirm = PasswordField(
+        _l("Confirm the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)])

@@ -1,0 +1,46 @@
+"""Template filters and globals shared by every page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask, request, url_for
+from flask_babel import format_currency, format_date, format_datetime, get_locale
+
+from marketplace.labels.operations import status_label
+from marketplace.taxonomy import CATEGORY_LABELS, LANGUAGE_NAMES, SIZE_BAND_LABELS, category_label
+
+
+def money(cents: int | None) -> str:
+    """Integer cents shown as euros in the reader's locale (Decimal keeps it exact)."""
+    if cents is None:
+        return ""
+    return format_currency(Decimal(cents) / 100, "EUR")
+
+
+def short_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "medium")
+    return format_date(value, "medium")
+
+
+def url_for_page(page: int) -> str:
+    """The current URL with another page number, keeping the filters."""
+    args = request.args.to_dict()
+    args["page"] = str(page)
+    return url_for(request.endpoint or "public.home", **(request.view_args or {}), **args)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(money, "money")
+    app.add_template_filter(short_date, "short_date")
+    app.add_template_filter(category_label, "category_label")
+    app.add_template_filter(status_label, "label_status")
+    app.add_template_global(url_for_page)
+    app.add_template_global(CATEGORY_LABELS, "CATEGORY_LABELS")
+    app.add_template_global(SIZE_BAND_LABELS, "SIZE_BAND_LABELS")
+    app.add_template_global(LANGUAGE_NAMES, "LANGUAGE_NAMES")
+    app.add_template_global(get_locale)

@@ -1,0 +1,166 @@
+"""The label flow through the pages: provider applies, admin decides, provider sees it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from marketplace.audit import AuditEvent
+from marketplace.extensions import db
+from marketplace.labels.models import Label, LabelStatus
+from tests.factories import admin_user, login, pending_label, provider_user
+
+
+def application_form(**overrides: object) -> dict[str, object]:
+    year = date.today().year
+    data: dict[str, object] = {
+        "categories": ["online-presence", "marketing"],
+        "similar_projects_turnover": "45000.50",
+        "certifications": "Google Partner",
+        "sworn_statement": "y",
+    }
+    for i in range(3):
+        data[f"references-{i}-client_name"] = f"Fromagerie {i}"
+        data[f"references-{i}-description"] = "Refonte du site et référencement local"
+        data[f"references-{i}-year"] = str(year - i)
+    data.update(overrides)
+    return data
+
+
+def make_users(app: Flask) -> tuple[str, str]:
+    with app.app_context():
+        provider, admin = provider_user(db.session), admin_user(db.session)
+        db.session.commit()
+        return provider.email, admin.email
+
+
+def test_provider_applies_and_admin_approves(app: Flask, client: FlaskClient) -> None:
+    provider_email, admin_email = make_users(app)
+    login(client, provider_email)
+    page = client.get("/provider/").get_data(as_text=True)
+    assert "/provider/label/apply" in page
+    response = client.post("/provider/label/apply", data=application_form())
+    assert response.status_code == 302
+    with app.app_context():
+        label = db.session.scalars(select(Label)).one()
+        assert label.similar_projects_turnover_cents == 4_500_050
+        assert label.category_codes == ["online-presence", "marketing"]
+        label_id = label.id
+    client.post("/logout")
+
+    login(client, admin_email)
+    queue = client.get("/admin/labels").get_data(as_text=True)
+    assert f"/admin/labels/{label_id}" in queue
+    decision = {"decision": "approve", "reason": "Références vérifiées", "confirm": "y"}
+    assert client.post(f"/admin/labels/{label_id}", data=decision).status_code == 302
+    client.post("/logout")
+
+    login(client, provider_email)
+    page = client.get("/provider/").get_data(as_text=True)
+    assert "Références vérifiées" in page
+    with app.app_context():
+        assert db.session.get(Label, label_id).is_active
+
+
+def test_incomplete_application_keeps_input_and_stores_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Does a missing reference and no sworn statement show errors and keep what was typed?"""
+    provider_email, _ = make_users(app)
+    login(client, provider_email)
+    data = application_form(sworn_statement="")
+    data["references-2-client_name"] = ""
+    data["references-2-description"] = ""
+    data["references-2-year"] = ""
+    response = client.post("/provider/label/apply", data=data)
+    page = response.get_data(as_text=True)
+    assert 'id="sworn_statement-error"' in page
+    assert "Fromagerie 1" in page and "Google Partner" in page
+    with app.app_context():
+        assert db.session.scalars(select(Label)).all() == []
+
+
+def test_decision_needs_confirmation_and_reason(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        provider, admin = provider_user(db.session), admin_user(db.session)
+        label_id = pending_label(db.session, provider).id
+        admin_email = admin.email
+        db.session.commit()
+    login(client, admin_email)
+    response = client.post(f"/admin/labels/{label_id}", data={"decision": "reject", "reason": ""})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="reason-error"' in page and 'id="confirm-error"' in page
+    with app.app_context():
+        assert db.session.get(Label, label_id).status == LabelStatus.PENDING
+        assert (
+            db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "label.rejected")
+            ).all()
+            == []
+        )
+
+
+def test_decision_history_is_shown_to_the_provider_and_in_the_audit_trail(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        provider, admin = provider_user(db.session), admin_user(db.session)
+        label_id = pending_label(db.session, provider).id
+        admin_email, provider_email = admin.email, provider.email
+        db.session.commit()
+    login(client, admin_email)
+    client.post(
+        f"/admin/labels/{label_id}",
+        data={"decision": "reject", "reason": "Références invérifiables", "confirm": "y"},
+    )
+    audit = client.get("/admin/audit").get_data(as_text=True)
+    assert "label.rejected" in audit and "Références invérifiables" in audit
+    outbox = client.get("/admin/outbox").get_data(as_text=True)
+    assert provider_email in outbox
+    client.post("/logout")
+    login(client, provider_email)
+    assert "Références invérifiables" in client.get("/provider/").get_data(as_text=True)
+
+
+def test_directory_lists_only_live_labels(app: Flask, client: FlaskClient) -> None:
+    """Does the public directory hide pending, suspended and lapsed providers?"""
+    from marketplace.labels.operations import Decision, decide_on_label
+    from marketplace.mail import LogMailer
+
+    with app.app_context():
+        admin = admin_user(db.session)
+        live = provider_user(db.session, name="Live Digital")
+        waiting = provider_user(db.session, name="Waiting Web")
+        lapsed = provider_user(db.session, name="Lapsed Labs")
+        decide_on_label(
+            db.session,
+            admin,
+            pending_label(db.session, live),
+            Decision.APPROVE,
+            "Dossier complet",
+            LogMailer(),
+            date.today(),
+        )
+        pending_label(db.session, waiting)
+        old = pending_label(db.session, lapsed)
+        decide_on_label(
+            db.session,
+            admin,
+            old,
+            Decision.APPROVE,
+            "Dossier complet",
+            LogMailer(),
+            date.today() - timedelta(days=400),
+            valid_until=date.today() - timedelta(days=1),
+        )
+        ids = {"live": live.provider.id, "waiting": waiting.provider.id}
+        db.session.commit()
+    page = client.get("/providers").get_data(as_text=True)
+    assert "Live Digital" in page
+    assert "Waiting Web" not in page and "Lapsed Labs" not in page
+    assert client.get(f"/providers/{ids['live']}").status_code == 200
+    assert client.get(f"/providers/{ids['waiting']}").status_code == 404
