@@ -1,0 +1,71 @@
+"""The OpenAPI document served at /api/openapi.json."""
+
+from __future__ import annotations
+
+import json
+
+from flask.testing import FlaskClient
+
+API_PATHS = {
+    "/api/v1/auth/register/company": {"post"},
+    "/api/v1/auth/register/provider": {"post"},
+    "/api/v1/auth/tokens": {"get", "post"},
+    "/api/v1/auth/tokens/{token_id}": {"delete"},
+    "/api/v1/me": {"get"},
+    "/api/v1/providers": {"get"},
+    "/api/v1/providers/{provider_id}": {"get"},
+    "/api/v1/labels": {"get", "post"},
+    "/api/v1/labels/{label_id}": {"get"},
+    "/api/v1/labels/{label_id}/decisions": {"post"},
+}
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def openapi(client: FlaskClient) -> dict:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    return json.loads(response.get_data(as_text=True))
+
+
+def test_document_lists_every_path_and_method(client: FlaskClient) -> None:
+    """Is every API route in the document, with the method it really answers?"""
+    doc = openapi(client)
+    assert doc["openapi"].startswith("3.")
+    paths = {
+        path: {m for m in operations if m in HTTP_METHODS}
+        for path, operations in doc["paths"].items()
+    }
+    assert paths == API_PATHS
+
+
+def test_document_declares_who_may_call_each_route(client: FlaskClient) -> None:
+    """Does each logged-in route require bearerAuth or cookieAuth, and public ones nothing?"""
+    doc = openapi(client)
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {"type": "http", "scheme": "bearer"}
+    assert "cookieAuth" in schemes
+    public = {
+        ("/api/v1/auth/register/company", "post"),
+        ("/api/v1/auth/register/provider", "post"),
+        ("/api/v1/auth/tokens", "post"),
+        ("/api/v1/providers", "get"),
+        ("/api/v1/providers/{provider_id}", "get"),
+    }
+    for path, methods in API_PATHS.items():
+        for method in methods:
+            operation = doc["paths"][path][method]
+            assert operation.get("summary"), (path, method)
+            security = operation.get("security", [])
+            if (path, method) in public:
+                assert security == [], (path, method)
+            else:
+                assert {"bearerAuth": []} in security, (path, method)
+
+
+def test_money_is_documented_as_integer_cents(client: FlaskClient) -> None:
+    doc = openapi(client)
+    field = doc["components"]["schemas"]["LabelApplication"]["properties"][
+        "similar_projects_turnover_cents"
+    ]
+    assert field["type"] == "integer"
