@@ -1,0 +1,88 @@
+"""Command-line tasks: `flask --app wsgi users|labels|reference|demo …`."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from marketplace.accounts import service
+from marketplace.errors import ValidationFailed
+from marketplace.extensions import db
+from marketplace.labels.operations import expire_lapsed_labels
+from marketplace.reference import sync_reference_data
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+labels_cli = AppGroup("labels", help="Provider labels.")
+reference_cli = AppGroup("reference", help="Regions, departments and categories.")
+demo_cli = AppGroup("demo", help="Demo data for trying the marketplace.")
+
+
+@users_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="", help="Full name (defaults to the email).")
+@click.option("--password", envvar="ADMIN_PASSWORD", help="Asked for when not given.")
+def create_admin(email: str, name: str, password: str | None) -> None:
+    """Create an administrator account."""
+    if not password:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password (again): ") != password:
+            raise click.ClickException("The passwords differ.")
+    try:
+        user = service.create_admin(db.session, email, password, name)
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Administrator {user.email} created.")
+
+
+@labels_cli.command("expire")
+def expire_labels() -> None:
+    """Turn labels past their validity date into expired ones (run daily)."""
+    lapsed = expire_lapsed_labels(db.session, current_app.extensions["mailer"], date.today())
+    db.session.commit()
+    click.echo(f"{len(lapsed)} label(s) expired.")
+
+
+@reference_cli.command("sync")
+def sync_reference() -> None:
+    """Insert or update regions, departments and categories from the code."""
+    sync_reference_data(db.session)
+    db.session.commit()
+    click.echo("Reference data is up to date.")
+
+
+def _seed() -> None:
+    from marketplace.demo import format_logins, seed_demo
+
+    sync_reference_data(db.session)
+    summary = seed_demo(db.session, current_app.extensions["mailer"], date.today())
+    db.session.commit()
+    click.echo(format_logins(summary))
+
+
+@demo_cli.command("seed")
+def seed() -> None:
+    """Create the demo accounts, providers and labels (idempotent)."""
+    _seed()
+
+
+@demo_cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def run_demo(host: str, port: int) -> None:
+    """Apply migrations, seed the demo data, print the logins and serve the app."""
+    upgrade()
+    _seed()
+    click.echo(f"\nCroissance Connectée is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def register(app: Flask) -> None:
+    for group in (users_cli, labels_cli, reference_cli, demo_cli):
+        app.cli.add_command(group)

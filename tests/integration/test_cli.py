@@ -1,0 +1,51 @@
+"""The command-line tasks an operator runs."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Flask
+from sqlalchemy import select
+
+from marketplace.accounts.models import Role, User
+from marketplace.extensions import db
+from marketplace.labels.models import Label, LabelStatus
+from tests.factories import admin_user, approved_label, provider_user
+
+
+def test_create_admin(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create-admin", "Chef@Example.fr", "--password", "a-long-admin-password"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalars(select(User)).one()
+        assert (user.email, user.role) == ("chef@example.fr", Role.ADMIN)
+
+
+def test_create_admin_refuses_a_weak_password_and_stores_nothing(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["users", "create-admin", "chef@example.fr", "--password", "short"]
+    )
+    assert result.exit_code != 0 and "10" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(User)).all() == []
+
+
+def test_expire_command(app: Flask) -> None:
+    with app.app_context():
+        admin = admin_user(db.session)
+        label = approved_label(
+            db.session,
+            provider_user(db.session),
+            admin,
+            valid_until=date.today() + timedelta(days=1),
+        )
+        label.valid_until = date.today() - timedelta(days=1)  # time passes
+        db.session.commit()
+        label_id = label.id
+    result = app.test_cli_runner().invoke(args=["labels", "expire"])
+    assert "1 label(s) expired" in result.output
+    with app.app_context():
+        assert db.session.get(Label, label_id).status == LabelStatus.EXPIRED

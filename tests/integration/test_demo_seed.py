@@ -1,0 +1,176 @@
+"""The demo seed goes through the real services, covers every label state and is idempotent.
+
+The module builds its own app and database (create_all) so it does not depend on shared fixtures.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace import create_app
+from marketplace.accounts.models import Company, Provider, ProviderKind, User
+from marketplace.accounts.service import authenticate
+from marketplace.audit import AuditEvent
+from marketplace.demo import (
+    ADMIN_EMAIL,
+    COMPANIES,
+    DEMO_PASSWORD,
+    PROVIDERS,
+    DemoSummary,
+    format_logins,
+    seed_demo,
+)
+from marketplace.extensions import db
+from marketplace.identifiers import is_valid_french_vat, is_valid_siren, is_valid_siret
+from marketplace.labels.models import Label, LabelDecision, LabelReference, LabelStatus
+from marketplace.mail import LogMailer, OutboundEmail
+from marketplace.reference import sync_reference_data
+from marketplace.taxonomy import CATEGORY_CODES
+
+TODAY = date(2026, 3, 15)
+COUNTED = (User, Company, Provider, Label, LabelDecision, LabelReference, AuditEvent, OutboundEmail)
+
+
+@dataclass
+class Seeded:
+    session: Session
+    summary: DemoSummary
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    """Seed once per module: hashing ~30 passwords with Argon2 is the slow part."""
+    path: Path = tmp_path_factory.mktemp("demo")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}/demo.db",
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        sync_reference_data(db.session)
+        summary = seed_demo(db.session, LogMailer(), TODAY)
+        db.session.commit()
+        yield Seeded(db.session, summary)
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _row_counts(session: Session) -> dict[str, int]:
+    return {
+        model.__tablename__: session.scalar(select(func.count()).select_from(model))
+        for model in COUNTED
+    }
+
+
+def test_seed_creates_providers_in_every_label_state(seeded: Seeded) -> None:
+    session = seeded.session
+    providers = session.scalars(select(Provider)).all()
+    assert len(providers) == len(PROVIDERS) >= 18
+    assert len({p.department.region_code for p in providers}) >= 10
+
+    statuses = Counter(p.current_label.status for p in providers if p.current_label)
+    assert set(statuses) == set(LabelStatus)
+    assert statuses[LabelStatus.APPROVED] > len(providers) // 2
+    assert statuses[LabelStatus.PENDING] >= 3
+    assert statuses[LabelStatus.REJECTED] == 2
+    assert statuses[LabelStatus.EXPIRED] == 2
+    assert statuses[LabelStatus.SUSPENDED] == 1
+    assert seeded.summary.created == {
+        "admins": 1,
+        "providers": len(PROVIDERS),
+        "companies": len(COMPANIES),
+        "labels": len(PROVIDERS),
+    }
+
+    for label in session.scalars(select(Label)):
+        assert 1 <= len(label.categories) <= 4
+        assert set(label.category_codes) <= set(CATEGORY_CODES)
+        if label.status == LabelStatus.APPROVED:
+            assert label.valid_until > TODAY
+        if label.status == LabelStatus.EXPIRED:
+            assert label.valid_until < TODAY
+            assert [d.to_status for d in label.decisions] == [
+                LabelStatus.APPROVED,
+                LabelStatus.EXPIRED,
+            ]
+        if label.provider.kind == ProviderKind.EXPERT:
+            assert len(label.references) == 3
+            assert label.similar_projects_turnover_cents > 0
+            assert all(TODAY.year - 6 <= ref.year <= TODAY.year for ref in label.references)
+
+
+def test_identifiers_pass_the_validators(seeded: Seeded) -> None:
+    session = seeded.session
+    for provider in session.scalars(select(Provider)):
+        assert is_valid_siret(provider.siret), provider.name
+        if provider.kind == ProviderKind.EXPERT:
+            assert is_valid_french_vat(provider.vat_number or "", provider.siret[:9])
+        else:
+            assert provider.vat_number is None
+    companies = session.scalars(select(Company)).all()
+    assert len(companies) == len(COMPANIES)
+    assert all(is_valid_siren(company.siren) for company in companies)
+
+
+def test_every_demo_login_authenticates(seeded: Seeded) -> None:
+    logins = seeded.summary.logins
+    assert len(logins) == 1 + len(PROVIDERS) + len(COMPANIES)
+    assert logins[0].email == ADMIN_EMAIL
+    for login in logins:
+        user = authenticate(seeded.session, login.email, DEMO_PASSWORD)
+        assert user is not None, login.email
+        assert user.role.value == login.role
+    seeded.session.rollback()
+
+
+def test_every_label_decision_is_audited(seeded: Seeded) -> None:
+    session = seeded.session
+    decisions = session.scalars(select(LabelDecision)).all()
+    assert decisions
+    events = Counter(
+        (event.action, event.subject_id)
+        for event in session.scalars(select(AuditEvent).where(AuditEvent.subject_type == "label"))
+    )
+    for decision in decisions:
+        assert events[(f"label.{decision.to_status.value}", decision.label_id)] >= 1
+    decision_actions = sum(n for (action, _), n in events.items() if action != "label.applied")
+    assert decision_actions == len(decisions)
+    admin = session.scalar(select(User).where(User.email == ADMIN_EMAIL))
+    expired = {LabelStatus.EXPIRED}
+    assert all(d.actor == admin for d in decisions if d.to_status not in expired)
+    assert all(d.actor is None for d in decisions if d.to_status in expired)
+
+
+def test_seeding_twice_creates_nothing(seeded: Seeded) -> None:
+    session = seeded.session
+    before = _row_counts(session)
+    again = seed_demo(session, LogMailer(), TODAY)
+    session.commit()
+    assert _row_counts(session) == before
+    assert not again.created_anything
+    assert again.already_present == seeded.summary.created
+    assert [login.email for login in again.logins] == [
+        login.email for login in seeded.summary.logins
+    ]
+
+
+def test_format_logins_lists_every_account_and_the_password(seeded: Seeded) -> None:
+    text = format_logins(seeded.summary)
+    assert DEMO_PASSWORD in text
+    for login in seeded.summary.logins:
+        assert login.email in text
+    assert "label expired" in text and "label suspended" in text
