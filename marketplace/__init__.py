@@ -41,14 +41,16 @@ def configure_logger(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """The user's saved language, else the one chosen in this session, else the browser's."""
+    """The user's saved language, else the one chosen in this session, else French."""
     if not has_request_context():  # CLI commands and jobs speak French unless told otherwise
         return "fr"
     if current_user and current_user.is_authenticated:
         return current_user.locale
     if session.get("locale") in ("fr", "en"):
         return session["locale"]
-    return request.accept_languages.best_match(("fr", "en")) or "fr"
+    if request.path.startswith("/api/"):  # API clients say what they want in Accept-Language
+        return request.accept_languages.best_match(("fr", "en")) or "fr"
+    return "fr"  # French first: pages switch to English only when the visitor asks
 
 
 def register_extensions(app: Flask) -> None:

@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from marketplace.accounts import service
 from marketplace.errors import ValidationFailed
@@ -80,7 +81,8 @@ def run_demo(host: str, port: int) -> None:
     upgrade()
     _seed()
     click.echo(f"\nCroissance Connectée is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask refuses app.run() inside its own CLI; werkzeug's server is what `flask run` uses.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
 def register(app: Flask) -> None:

@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -57,7 +58,8 @@ def home_for(user) -> str:  # type: ignore[no-untyped-def]
 
 
 def _locale() -> str:
-    return session.get("locale") or request.accept_languages.best_match(("fr", "en")) or "fr"
+    """New accounts keep the language the visitor was browsing in."""
+    return get_locale().language if get_locale() else "fr"
 
 
 def _user_data(form: CompanyRegistrationForm | ProviderRegistrationForm) -> service.UserData:

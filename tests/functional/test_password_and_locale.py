@@ -96,9 +96,9 @@ def test_login_is_rate_limited(
 
 
 def test_language_switch(client: FlaskClient) -> None:
-    """Is the interface French by default, and English after the switch?"""
-    home = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert 'lang="fr"' in home
+    """Is the interface French by default, even for an English browser, and English on request?"""
+    home = client.get("/", headers={"Accept-Language": "en-US,en"}).get_data(as_text=True)
+    assert 'lang="fr"' in home and "Se connecter" in home
     client.post("/language", data={"locale": "en", "next": "/"})
     home = client.get("/").get_data(as_text=True)
     assert 'lang="en"' in home

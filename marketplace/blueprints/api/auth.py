@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, request
+from flask import abort, current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,7 +33,7 @@ def _login_limit() -> str:
 
 
 def _user_data(args: dict[str, Any]) -> service.UserData:
-    locale = args.get("locale") or request.accept_languages.best_match(("fr", "en")) or "fr"
+    locale = args.get("locale") or (get_locale().language if get_locale() else "fr")
     return service.UserData(
         email=args["email"], password=args["password"], full_name=args["full_name"], locale=locale
     )
