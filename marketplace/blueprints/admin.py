@@ -16,29 +16,22 @@ from marketplace.blueprints.forms import apply_service_errors, options
 from marketplace.blueprints.label_forms import DecisionForm
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
-from marketplace.geo import REGIONS
 from marketplace.labels.models import Label, LabelStatus
 from marketplace.labels.operations import (
     TRANSITIONS,
     Decision,
     decide_on_label,
     expire_lapsed_labels,
+    status_label,
 )
 from marketplace.labels.operations import (
     label_queue as build_label_queue,
 )
 from marketplace.mail import OutboundEmail
-from marketplace.taxonomy import CATEGORY_CODES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PER_PAGE = 25
-
-DECISION_LABELS = {
-    Decision.APPROVE: "Approve",
-    Decision.REJECT: "Reject",
-    Decision.SUSPEND: "Suspend",
-}
 
 
 def possible_decisions(label: Label) -> list[Decision]:
@@ -76,9 +69,7 @@ def label_queue() -> str:
     return render_template(
         "admin/label_queue.html",
         page=page,
-        statuses=[s.value for s in LabelStatus],
-        regions=sorted(REGIONS, key=lambda r: r.name),
-        categories=CATEGORY_CODES,
+        status_choices=[(s.value, status_label(s)) for s in LabelStatus],
         filters={"status": status, "region": region, "category": category},
     )
 

@@ -20,8 +20,9 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.blueprints.helpers import region_choices
 from marketplace.errors import ValidationFailed
-from marketplace.geo import DEPARTMENTS, REGIONS
+from marketplace.geo import DEPARTMENTS
 from marketplace.taxonomy import LANGUAGE_NAMES, SIZE_BAND_LABELS
 
 
@@ -39,8 +40,8 @@ def department_choices() -> list[SelectChoice]:
     return options([("", _l("Choose…"))] + [(d.code, f"{d.code} – {d.name}") for d in DEPARTMENTS])
 
 
-def region_choices() -> list[SelectChoice]:
-    return options((r.code, r.name) for r in sorted(REGIONS, key=lambda r: r.name))
+def region_select_choices() -> list[SelectChoice]:
+    return options(region_choices())
 
 
 def apply_service_errors(
@@ -130,7 +131,7 @@ class ProviderRegistrationForm(_UserFields):
     )
     regions = MultiCheckboxField(
         _l("Regions you serve"),
-        choices=region_choices,
+        choices=region_select_choices,
         description=_l("Leave empty to serve only your own region."),
     )
     remote_ok = BooleanField(_l("I also work remotely"), default=True)

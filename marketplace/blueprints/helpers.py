@@ -8,8 +8,15 @@ from decimal import Decimal
 from flask import Flask, request, url_for
 from flask_babel import format_currency, format_date, format_datetime, get_locale
 
+from marketplace.geo import REGIONS
 from marketplace.labels.operations import status_label
-from marketplace.taxonomy import CATEGORY_LABELS, LANGUAGE_NAMES, SIZE_BAND_LABELS, category_label
+from marketplace.taxonomy import (
+    CATEGORY_CODES,
+    CATEGORY_LABELS,
+    LANGUAGE_NAMES,
+    SIZE_BAND_LABELS,
+    category_label,
+)
 
 
 def money(cents: int | None) -> str:
@@ -34,12 +41,23 @@ def url_for_page(page: int) -> str:
     return url_for(request.endpoint or "public.home", **(request.view_args or {}), **args)
 
 
+def region_choices() -> list[tuple[str, str]]:
+    return [(r.code, r.name) for r in sorted(REGIONS, key=lambda r: r.name)]
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """(code, label) in the reader's language, in taxonomy order."""
+    return [(code, category_label(code)) for code in CATEGORY_CODES]
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(short_date, "short_date")
     app.add_template_filter(category_label, "category_label")
     app.add_template_filter(status_label, "label_status")
     app.add_template_global(url_for_page)
+    app.add_template_global(region_choices)
+    app.add_template_global(category_choices)
     app.add_template_global(CATEGORY_LABELS, "CATEGORY_LABELS")
     app.add_template_global(SIZE_BAND_LABELS, "SIZE_BAND_LABELS")
     app.add_template_global(LANGUAGE_NAMES, "LANGUAGE_NAMES")

@@ -12,8 +12,6 @@ from marketplace.accounts.models import Provider
 from marketplace.blueprints.auth import safe_next
 from marketplace.directory import listed_providers
 from marketplace.extensions import db
-from marketplace.geo import REGIONS
-from marketplace.taxonomy import CATEGORY_CODES
 
 bp = Blueprint("public", __name__)
 
@@ -54,8 +52,6 @@ def providers() -> str:
     return render_template(
         "public/providers.html",
         page=page,
-        regions=sorted(REGIONS, key=lambda r: r.name),
-        categories=CATEGORY_CODES,
         filters={"region": region, "category": category, "kind": kind, "q": q},
     )
 
