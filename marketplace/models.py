@@ -2,9 +2,11 @@
 
 from marketplace.accounts.models import ApiToken, Company, Membership, Provider, User
 from marketplace.audit import AuditEvent
+from marketplace.diagnosis.models import Diagnosis, DiagnosisDraft
 from marketplace.labels.models import Label, LabelDecision, LabelReference
 from marketplace.mail import OutboundEmail
 from marketplace.reference import Category, Department, Region
+from marketplace.resources import Resource
 
 __all__ = [
     "ApiToken",
@@ -12,6 +14,8 @@ __all__ = [
     "Category",
     "Company",
     "Department",
+    "Diagnosis",
+    "DiagnosisDraft",
     "Label",
     "LabelDecision",
     "LabelReference",
@@ -19,5 +23,6 @@ __all__ = [
     "OutboundEmail",
     "Provider",
     "Region",
+    "Resource",
     "User",
 ]

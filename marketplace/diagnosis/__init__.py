@@ -1,0 +1,1 @@
+"""Self-diagnosis of digital maturity: questionnaire, scoring, needs, stored diagnoses."""
