@@ -376,3 +376,129 @@ class LabelQuerySchema(PageArgsSchema):
 class LabelPageSchema(ApiSchema):
     items = fields.List(fields.Nested(LabelSchema))
     pagination = fields.Nested(PaginationSchema)
+
+
+# --- Diagnosis -----------------------------------------------------------------------------
+
+
+class LocalizedTextSchema(ApiSchema):
+    """A text in both languages: clients show the one they need (French is the reference)."""
+
+    fr = fields.String()
+    en = fields.String()
+
+
+class QuestionnaireQuerySchema(ApiSchema):
+    version = fields.Integer(
+        validate=validate.Range(min=1, error=_l("Must be {min} or more.")),
+        metadata={"description": "An older version, to read old diagnoses (default: current)."},
+    )
+
+
+class DimensionSchema(ApiSchema):
+    code = fields.String()
+    title = fields.Nested(LocalizedTextSchema)
+    description = fields.Nested(LocalizedTextSchema)
+
+
+class BandSchema(ApiSchema):
+    code = fields.String()
+    min = fields.Integer(metadata={"description": "Lowest overall score in the band."})
+    max = fields.Integer(metadata={"description": "Highest overall score in the band."})
+    title = fields.Nested(LocalizedTextSchema)
+    narrative = fields.Nested(LocalizedTextSchema)
+
+
+class OptionSchema(ApiSchema):
+    value = fields.String(metadata={"description": "What to send as (part of) the answer."})
+    label = fields.Nested(LocalizedTextSchema)
+    points = fields.Integer()
+    exclusive = fields.Boolean(
+        metadata={"description": "Multi questions: cannot be combined with other choices."}
+    )
+
+
+class QuestionSchema(ApiSchema):
+    id = fields.String()
+    dimension = fields.String(metadata={"description": "Code of its dimension."})
+    type = fields.String(
+        metadata={
+            "description": "single: one option value; multi: a list of option values; "
+            "scale: an integer 0 to 5; tristate: no, partially or yes."
+        }
+    )
+    weight = fields.Integer(metadata={"description": "1 to 3, within its dimension."})
+    text = fields.Nested(LocalizedTextSchema)
+    help = fields.Nested(LocalizedTextSchema, metadata={"description": "May be empty."})
+    options = fields.List(
+        fields.Nested(OptionSchema), metadata={"description": "single and multi only."}
+    )
+    max_points = fields.Integer(
+        allow_none=True,
+        metadata={"description": "multi only: points beyond it count as the maximum."},
+    )
+    allowed_values = fields.List(
+        fields.Raw(metadata={"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        metadata={"description": "Every value the answer may take (or contain, for multi)."},
+    )
+
+
+class QuestionnaireSchema(ApiSchema):
+    version = fields.Integer()
+    title = fields.Nested(LocalizedTextSchema)
+    intro = fields.Nested(LocalizedTextSchema)
+    dimensions = fields.List(fields.Nested(DimensionSchema), metadata={"description": "In order."})
+    bands = fields.List(
+        fields.Nested(BandSchema), metadata={"description": "Cover 0 to 100 without overlap."}
+    )
+    questions = fields.List(fields.Nested(QuestionSchema), metadata={"description": "In order."})
+
+
+class DiagnosisRequestSchema(ApiSchema):
+    answers = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        error_messages={"invalid": _l("Not a valid object.")},
+        metadata={
+            "description": "Every question of the current questionnaire: question id → answer "
+            "(a string for single and tristate, an integer 0 to 5 for scale, a list of "
+            "strings for multi). Answers are checked by the service: faults come back as "
+            "422 with `errors.json.answers.<question id>`."
+        },
+    )
+
+
+class NeedReasonSchema(ApiSchema):
+    rule = fields.String()
+    text = fields.Nested(LocalizedTextSchema)
+
+
+class NeedSchema(ApiSchema):
+    need = fields.String(metadata={"description": "Category code of the need."})
+    priority = fields.String(metadata={"description": "high, medium or low."})
+    reasons = fields.List(fields.Nested(NeedReasonSchema))
+
+
+class DiagnosisSchema(ApiSchema):
+    id = fields.Integer()
+    created_at = fields.DateTime()
+    questionnaire_version = fields.Integer()
+    dimension_scores = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Dimension code → score, 0 to 100."},
+    )
+    overall_score = fields.Integer(metadata={"description": "0 to 100."})
+    band = fields.String(metadata={"description": "Code of the band of the overall score."})
+    needs = fields.List(
+        fields.Nested(NeedSchema), metadata={"description": "Highest priority first."}
+    )
+    answers = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "As stored: multi choices in the questionnaire's order."},
+    )
+
+
+class DiagnosisPageSchema(ApiSchema):
+    items = fields.List(fields.Nested(DiagnosisSchema))
+    pagination = fields.Nested(PaginationSchema)

@@ -17,6 +17,9 @@ API_PATHS = {
     "/api/v1/labels": {"get", "post"},
     "/api/v1/labels/{label_id}": {"get"},
     "/api/v1/labels/{label_id}/decisions": {"post"},
+    "/api/v1/questionnaire": {"get"},
+    "/api/v1/diagnoses": {"get", "post"},
+    "/api/v1/diagnoses/{diagnosis_id}": {"get"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -51,6 +54,7 @@ def test_document_declares_who_may_call_each_route(client: FlaskClient) -> None:
         ("/api/v1/auth/tokens", "post"),
         ("/api/v1/providers", "get"),
         ("/api/v1/providers/{provider_id}", "get"),
+        ("/api/v1/questionnaire", "get"),
     }
     for path, methods in API_PATHS.items():
         for method in methods:
