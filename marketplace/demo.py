@@ -9,7 +9,7 @@ never commits: the caller (CLI, test) owns the transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from marketplace.accounts.service import (
     register_company,
     register_provider,
 )
+from marketplace.demo_diagnoses import seed_demo_diagnoses
 from marketplace.identifiers import french_vat_number, make_siren, make_siret
 from marketplace.labels.models import LabelStatus
 from marketplace.labels.operations import (
@@ -36,6 +37,7 @@ from marketplace.labels.operations import (
     expire_lapsed_labels,
 )
 from marketplace.mail import Mailer
+from marketplace.resources import sync_resources
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_DOMAIN = "demo.croissance-connectee.fr"
@@ -49,7 +51,7 @@ VOLUNTEER_APPROVAL_REASON = "Connecteur bénévole : charte signée, entretien d
 EXPIRED_APPROVED_DAYS_AGO = 400
 EXPIRED_SINCE_DAYS = 30
 
-COUNT_KEYS = ("admins", "providers", "companies", "labels")
+COUNT_KEYS = ("admins", "providers", "companies", "labels", "diagnoses")
 
 
 @dataclass(frozen=True)
@@ -668,6 +670,12 @@ def seed_demo(session: Session, mailer: Mailer, today: date) -> DemoSummary:
             expire_lapsed_labels(session, mailer, today)
         for company in COMPANIES:
             _seed_company(session, company, summary)
+        sync_resources(session)
+        created, present = seed_demo_diagnoses(
+            session, DEMO_DOMAIN, datetime.combine(today, time(12), UTC)
+        )
+        summary.created["diagnoses"] += created
+        summary.already_present["diagnoses"] += present
     session.flush()
     return summary
 

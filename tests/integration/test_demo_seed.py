@@ -28,6 +28,8 @@ from marketplace.demo import (
     format_logins,
     seed_demo,
 )
+from marketplace.demo_diagnoses import STORIES
+from marketplace.diagnosis.operations import company_diagnoses
 from marketplace.extensions import db
 from marketplace.identifiers import is_valid_french_vat, is_valid_siren, is_valid_siret
 from marketplace.labels.models import Label, LabelDecision, LabelReference, LabelStatus
@@ -94,7 +96,23 @@ def test_seed_creates_providers_in_every_label_state(seeded: Seeded) -> None:
         "providers": len(PROVIDERS),
         "companies": len(COMPANIES),
         "labels": len(PROVIDERS),
+        "diagnoses": sum(len(takes) for takes in STORIES.values()),
     }
+
+
+def test_demo_companies_have_diagnoses_and_one_shows_progress(seeded: Seeded) -> None:
+    """Does the demo show results right away, with a company that retook the diagnosis?"""
+    session = seeded.session
+    per_company = {
+        company.name: session.scalars(company_diagnoses(company)).all()
+        for company in session.scalars(select(Company))
+    }
+    assert all(per_company.values()), "every demo company has a diagnosis"
+    bakery = per_company["Boulangerie Les Canuts"]
+    assert len(bakery) == 2
+    latest, first = bakery
+    assert latest.overall_score > first.overall_score
+    assert latest.created_at > first.created_at
 
     for label in session.scalars(select(Label)):
         assert 1 <= len(label.categories) <= 4
