@@ -16,6 +16,7 @@ from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.labels.operations import expire_lapsed_labels
 from marketplace.reference import sync_reference_data
+from marketplace.resources import sync_resources
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 labels_cli = AppGroup("labels", help="Provider labels.")
@@ -52,10 +53,11 @@ def expire_labels() -> None:
 
 @reference_cli.command("sync")
 def sync_reference() -> None:
-    """Insert or update regions, departments and categories from the code."""
+    """Insert or update regions, departments, categories and the curated resources."""
     sync_reference_data(db.session)
+    count = sync_resources(db.session)
     db.session.commit()
-    click.echo("Reference data is up to date.")
+    click.echo(f"Reference data is up to date ({count} resources).")
 
 
 def _seed() -> None:
