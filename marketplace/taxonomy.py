@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 
+from babel.support import Translations
 from flask_babel import lazy_gettext as _l
 
 
@@ -23,20 +26,38 @@ SIZE_BAND_LABELS = {
     SizeBand.MEDIUM: _l("50 to 249 employees"),
 }
 
+
+def N_(message: str) -> str:
+    """Marks a message for extraction without translating it here."""
+    return message
+
+
 # Order matters: it is the display order everywhere.
-CATEGORY_LABELS = {
-    "online-presence": _l("Online presence (website)"),
-    "ecommerce": _l("E-commerce and online payment"),
-    "marketing": _l("Digital marketing (SEO, social media, advertising)"),
-    "crm": _l("Customer relationship (CRM)"),
-    "management": _l("Management (ERP, e-invoicing)"),
-    "cybersecurity": _l("Cybersecurity"),
-    "data-ai": _l("Data, GDPR and AI"),
-    "export": _l("Selling abroad online"),
-    "training": _l("Digital skills training"),
-    "green": _l("Responsible digital"),
+CATEGORY_TEXTS = {
+    "online-presence": N_("Online presence (website)"),
+    "ecommerce": N_("E-commerce and online payment"),
+    "marketing": N_("Digital marketing (SEO, social media, advertising)"),
+    "crm": N_("Customer relationship (CRM)"),
+    "management": N_("Management (ERP, e-invoicing)"),
+    "cybersecurity": N_("Cybersecurity"),
+    "data-ai": N_("Data, GDPR and AI"),
+    "export": N_("Selling abroad online"),
+    "training": N_("Digital skills training"),
+    "green": N_("Responsible digital"),
 }
-CATEGORY_CODES: tuple[str, ...] = tuple(CATEGORY_LABELS)
+CATEGORY_LABELS = {code: _l(text) for code, text in CATEGORY_TEXTS.items()}
+CATEGORY_CODES: tuple[str, ...] = tuple(CATEGORY_TEXTS)
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+
+
+@cache
+def _french() -> Translations:
+    return Translations.load(str(TRANSLATIONS_DIR), ["fr"])
+
+
+def french_category_label(code: str) -> str:
+    """The French label, whatever the request's language (search documents are French)."""
+    return _french().gettext(CATEGORY_TEXTS[code])
 
 
 def category_label(code: str) -> str:

@@ -15,6 +15,7 @@ KEYWORDS = {
     "gettext": None,
     "ngettext": (1, 2),
     "_l": None,
+    "N_": None,
     "lazy_gettext": None,
 }
 METHODS = [

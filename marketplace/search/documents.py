@@ -1,0 +1,108 @@
+"""Search documents: what the index holds for one published offer, built from plain values.
+
+Documents are derived from the database (the source of truth) and can always be rebuilt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict
+
+from marketplace.taxonomy import french_category_label
+
+# Upper bounds (exclusive) in cents excl. VAT, and the facet value of each price band.
+PRICE_BANDS = (
+    (1, "free"),
+    (50_000, "under_500"),
+    (200_000, "500_2000"),
+    (500_000, "2000_5000"),
+    (None, "over_5000"),
+)
+
+
+class OfferDocument(TypedDict):
+    id: int
+    title: str
+    summary: str
+    description: str
+    category: str
+    needs: list[str]
+    needs_labels: list[str]  # French labels of the needs, so words like "cybersécurité" match
+    provider_id: int
+    provider_name: str
+    provider_kind: str
+    regions: list[str]
+    remote: bool
+    delivery_mode: str
+    price_cents: int
+    price_band: str
+    vat_rate_bp: int
+    pricing_unit: str
+    duration_days: int | None
+    languages: list[str]
+    programmes: list[str]
+    rating: int  # average rating × 100 (450 = 4.5 stars), 0 without reviews
+    published_at: int  # Unix seconds
+
+
+@dataclass(frozen=True)
+class OfferFacts:
+    """The plain values a document is built from (the catalogue maps its models to this)."""
+
+    id: int
+    title: str
+    summary: str
+    description: str
+    category: str
+    needs: tuple[str, ...]
+    provider_id: int
+    provider_name: str
+    provider_kind: str
+    regions: tuple[str, ...]
+    delivery_mode: str
+    price_cents: int
+    vat_rate_bp: int
+    pricing_unit: str
+    duration_days: int | None
+    languages: tuple[str, ...]
+    published_at: datetime
+    programmes: tuple[str, ...] = ()
+    rating: int = 0
+
+
+def price_band(price_cents: int) -> str:
+    for upper, band in PRICE_BANDS:
+        if upper is None or price_cents < upper:
+            return band
+    raise AssertionError("unreachable")
+
+
+def offer_document(facts: OfferFacts) -> dict[str, Any]:
+    """The document indexed for a published offer."""
+    needs = list(dict.fromkeys((facts.category, *facts.needs)))
+    document: OfferDocument = {
+        "id": facts.id,
+        "title": facts.title,
+        "summary": facts.summary,
+        "description": facts.description,
+        "category": facts.category,
+        "needs": needs,
+        "needs_labels": [french_category_label(code) for code in needs],
+        "provider_id": facts.provider_id,
+        "provider_name": facts.provider_name,
+        "provider_kind": facts.provider_kind,
+        "regions": sorted(facts.regions),
+        "remote": facts.delivery_mode in ("remote", "hybrid"),
+        "delivery_mode": facts.delivery_mode,
+        "price_cents": facts.price_cents,
+        "price_band": price_band(facts.price_cents),
+        "vat_rate_bp": facts.vat_rate_bp,
+        "pricing_unit": facts.pricing_unit,
+        "duration_days": facts.duration_days,
+        "languages": sorted(facts.languages),
+        "programmes": sorted(facts.programmes),
+        "rating": facts.rating,
+        "published_at": int(facts.published_at.timestamp()),
+    }
+    return dict(document)

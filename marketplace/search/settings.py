@@ -1,0 +1,69 @@
+"""Index settings as code: one source of truth for both backends.
+
+The Meilisearch backend sends `meilisearch_settings()`; the embedded backend reads the same
+constants (searchable attribute weights, filterable and sortable fields, synonyms, typo rules).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms_fr.json"
+
+# In order of weight: a match in the title counts most.
+SEARCHABLE_ATTRIBUTES = ("title", "needs_labels", "summary", "description", "provider_name")
+FILTERABLE_ATTRIBUTES = (
+    "needs",
+    "category",
+    "regions",
+    "remote",
+    "delivery_mode",
+    "price_cents",
+    "price_band",
+    "languages",
+    "provider_kind",
+    "programmes",
+)
+SORTABLE_ATTRIBUTES = ("price_cents", "rating", "published_at")
+DISPLAYED_ATTRIBUTES = ("*",)
+RANKING_RULES = ("words", "typo", "proximity", "attribute", "sort", "exactness")
+ONE_TYPO_FROM = 5  # letters: words this long tolerate one typo
+TWO_TYPOS_FROM = 9
+MAX_TOTAL_HITS = 1000
+MAX_VALUES_PER_FACET = 100
+
+
+@cache
+def synonym_groups() -> tuple[tuple[str, ...], ...]:
+    raw = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
+    return tuple(tuple(term.lower() for term in group) for group in raw["groups"])
+
+
+def synonym_map() -> dict[str, list[str]]:
+    """Multi-way synonyms as Meilisearch wants them: every term maps to the others."""
+    mapping: dict[str, list[str]] = {}
+    for group in synonym_groups():
+        for term in group:
+            mapping.setdefault(term, [])
+            mapping[term].extend(other for other in group if other != term)
+    return mapping
+
+
+def meilisearch_settings() -> dict[str, Any]:
+    return {
+        "searchableAttributes": list(SEARCHABLE_ATTRIBUTES),
+        "filterableAttributes": list(FILTERABLE_ATTRIBUTES),
+        "sortableAttributes": list(SORTABLE_ATTRIBUTES),
+        "displayedAttributes": list(DISPLAYED_ATTRIBUTES),
+        "rankingRules": list(RANKING_RULES),
+        "synonyms": synonym_map(),
+        "typoTolerance": {
+            "enabled": True,
+            "minWordSizeForTypos": {"oneTypo": ONE_TYPO_FROM, "twoTypos": TWO_TYPOS_FROM},
+        },
+        "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
+        "faceting": {"maxValuesPerFacet": MAX_VALUES_PER_FACET},
+    }
