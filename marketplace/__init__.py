@@ -70,10 +70,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from marketplace.blueprints import account, admin, auth, diagnosis, provider, public
+    from marketplace.blueprints import account, admin, auth, diagnosis, offers, provider, public
     from marketplace.blueprints.api import register_api
 
-    for module in (public, auth, account, diagnosis, provider, admin):
+    for module in (public, auth, account, diagnosis, provider, offers, admin):
         app.register_blueprint(module.bp)
     register_api(api)
 

@@ -2,11 +2,13 @@
 
 from marketplace.accounts.models import ApiToken, Company, Membership, Provider, User
 from marketplace.audit import AuditEvent
+from marketplace.catalog.models import Offer
 from marketplace.diagnosis.models import Diagnosis, DiagnosisDraft
 from marketplace.labels.models import Label, LabelDecision, LabelReference
 from marketplace.mail import OutboundEmail
 from marketplace.reference import Category, Department, Region
 from marketplace.resources import Resource
+from marketplace.search.outbox import SearchJob
 
 __all__ = [
     "ApiToken",
@@ -20,9 +22,11 @@ __all__ = [
     "LabelDecision",
     "LabelReference",
     "Membership",
+    "Offer",
     "OutboundEmail",
     "Provider",
     "Region",
     "Resource",
+    "SearchJob",
     "User",
 ]

@@ -502,3 +502,149 @@ class DiagnosisSchema(ApiSchema):
 class DiagnosisPageSchema(ApiSchema):
     items = fields.List(fields.Nested(DiagnosisSchema))
     pagination = fields.Nested(PaginationSchema)
+
+
+# --- Offers --------------------------------------------------------------------------------
+
+
+def _offer_enum_values(enum_name: str) -> list[str]:
+    from marketplace.catalog import models
+
+    return [member.value for member in getattr(models, enum_name)]
+
+
+def _vat_cents(offer: Any) -> int:
+    from marketplace.catalog.pricing import vat_amount
+
+    return vat_amount(offer.price_excl_vat_cents, offer.vat_rate_bp)
+
+
+class OfferQuerySchema(PageArgsSchema):
+    category = fields.String(
+        validate=one_of(CATEGORY_CODES), metadata={"description": "Main category."}
+    )
+    need = fields.String(
+        validate=one_of(CATEGORY_CODES),
+        metadata={"description": "A need the offer addresses (its category included)."},
+    )
+    region = fields.String(
+        validate=one_of(REGION_CODES),
+        metadata={"description": "Delivered in this region, or remotely."},
+    )
+    provider = fields.Integer(metadata={"description": "Only this provider's offers (its id)."})
+
+
+class OfferProviderSchema(ApiSchema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.Enum(ProviderKind, by_value=True)
+
+
+class OfferSchema(ApiSchema):
+    id = fields.Integer()
+    provider = fields.Nested(OfferProviderSchema)
+    title = fields.String()
+    summary = fields.String()
+    description = fields.String()
+    category = fields.String(attribute="category_code")
+    needs = fields.List(
+        fields.String(), attribute="need_codes", metadata={"description": "Category included."}
+    )
+    price_excl_vat_cents = fields.Integer(metadata={"description": "EUR cents, 0 when free."})
+    vat_rate_bp = fields.Integer(metadata={"description": "Basis points: 2000 = 20 %."})
+    vat_cents = fields.Function(
+        _vat_cents,
+        metadata={"type": "integer", "description": "VAT in cents, rounded half-up."},
+    )
+    price_incl_vat_cents = fields.Function(
+        lambda offer: offer.price_excl_vat_cents + _vat_cents(offer),
+        metadata={"type": "integer", "description": "Price excl. VAT + VAT, in cents."},
+    )
+    pricing_unit = fields.String(
+        metadata={"description": "fixed, per_day, per_hour, per_month or per_session."}
+    )
+    duration_days = fields.Integer(allow_none=True)
+    delivery_mode = fields.String(metadata={"description": "remote, on_site or hybrid."})
+    regions = fields.List(
+        fields.String(), attribute="region_codes", metadata={"description": "INSEE codes."}
+    )
+    languages = fields.List(fields.String())
+    status = fields.String(metadata={"description": "draft, published or archived."})
+    published_at = fields.DateTime(allow_none=True)
+    archived_at = fields.DateTime(allow_none=True)
+    unpublished_reason = fields.String(
+        metadata={"description": "Why an administrator unpublished it; empty otherwise."}
+    )
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class OfferPageSchema(ApiSchema):
+    items = fields.List(fields.Nested(OfferSchema))
+    pagination = fields.Nested(PaginationSchema)
+
+
+class OfferUpdateSchema(ApiSchema):
+    """Every field optional: only the fields sent change (the rules apply to the result)."""
+
+    title = fields.String(metadata={"description": "5 to 120 characters."})
+    summary = fields.String(metadata={"description": "At most 300 characters."})
+    description = fields.String(metadata={"description": "At most 5000 characters."})
+    category = fields.String(validate=one_of(CATEGORY_CODES))
+    needs = fields.List(
+        fields.String(validate=one_of(CATEGORY_CODES)),
+        metadata={"description": "Category codes; must include the category."},
+    )
+    price_excl_vat_cents = fields.Integer(
+        strict=True, metadata={"description": "EUR cents excl. VAT; 0 for a free offer."}
+    )
+    vat_rate_bp = fields.Integer(
+        strict=True, metadata={"description": "0, 550, 1000 or 2000 (basis points)."}
+    )
+    pricing_unit = fields.String(validate=one_of(_offer_enum_values("PricingUnit")))
+    duration_days = fields.Integer(strict=True, allow_none=True)
+    delivery_mode = fields.String(validate=one_of(_offer_enum_values("DeliveryMode")))
+    regions = fields.List(
+        fields.String(validate=one_of(REGION_CODES)),
+        metadata={"description": "INSEE region codes; at least one unless remote."},
+    )
+    languages = fields.List(
+        fields.String(validate=length(2)), metadata={"description": "ISO 639-1 codes."}
+    )
+
+
+class OfferCreateSchema(OfferUpdateSchema):
+    title = fields.String(required=True, metadata={"description": "5 to 120 characters."})
+    summary = fields.String(required=True, metadata={"description": "At most 300 characters."})
+    description = fields.String(load_default="", metadata={"description": "At most 5000."})
+    category = fields.String(required=True, validate=one_of(CATEGORY_CODES))
+    needs = fields.List(
+        fields.String(validate=one_of(CATEGORY_CODES)),
+        load_default=list,
+        metadata={"description": "Must include the category; default: the category alone."},
+    )
+    price_excl_vat_cents = fields.Integer(
+        required=True,
+        strict=True,
+        metadata={"description": "EUR cents excl. VAT; 0 for a free offer."},
+    )
+    vat_rate_bp = fields.Integer(
+        load_default=2000,
+        strict=True,
+        metadata={"description": "0, 550, 1000 or 2000 (basis points)."},
+    )
+    pricing_unit = fields.String(required=True, validate=one_of(_offer_enum_values("PricingUnit")))
+    duration_days = fields.Integer(strict=True, allow_none=True, load_default=None)
+    delivery_mode = fields.String(
+        required=True, validate=one_of(_offer_enum_values("DeliveryMode"))
+    )
+    regions = fields.List(
+        fields.String(validate=one_of(REGION_CODES)),
+        load_default=list,
+        metadata={"description": "INSEE region codes; at least one unless remote."},
+    )
+    languages = fields.List(
+        fields.String(validate=length(2)),
+        load_default=lambda: ["fr"],
+        metadata={"description": "ISO 639-1 codes."},
+    )

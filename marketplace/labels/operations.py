@@ -238,6 +238,10 @@ def _change_status(
     label.status, label.valid_until, label.decided_at = to_status, valid_until, utcnow()
     session.add(entry)
     session.flush()
+    # Imported here: the catalogue itself reads labels (is_live).
+    from marketplace.catalog.operations import provider_label_changed
+
+    provider_label_changed(session, label.provider_id)
     record_event(
         session,
         actor,

@@ -20,6 +20,10 @@ API_PATHS = {
     "/api/v1/questionnaire": {"get"},
     "/api/v1/diagnoses": {"get", "post"},
     "/api/v1/diagnoses/{diagnosis_id}": {"get"},
+    "/api/v1/offers": {"get", "post"},
+    "/api/v1/offers/{offer_id}": {"get", "patch"},
+    "/api/v1/offers/{offer_id}/publish": {"post"},
+    "/api/v1/offers/{offer_id}/archive": {"post"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -55,6 +59,8 @@ def test_document_declares_who_may_call_each_route(client: FlaskClient) -> None:
         ("/api/v1/providers", "get"),
         ("/api/v1/providers/{provider_id}", "get"),
         ("/api/v1/questionnaire", "get"),
+        ("/api/v1/offers", "get"),
+        ("/api/v1/offers/{offer_id}", "get"),
     }
     for path, methods in API_PATHS.items():
         for method in methods:

@@ -7,7 +7,7 @@ from flask_smorest import Api
 
 def register_api(api: Api) -> None:
     """Register every API blueprint (one module per resource)."""
-    from marketplace.blueprints.api import auth, diagnosis, labels, me, providers
+    from marketplace.blueprints.api import auth, diagnosis, labels, me, offers, providers
 
-    for module in (auth, me, providers, labels, diagnosis):
+    for module in (auth, me, providers, labels, diagnosis, offers):
         api.register_blueprint(module.bp)

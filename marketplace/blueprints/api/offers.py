@@ -1,0 +1,169 @@
+"""API: the offer catalogue (public reading) and providers' own offers (writing)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from marketplace.accounts.models import User
+from marketplace.auth import provider_required
+from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, make_blueprint, paginate
+from marketplace.catalog.indexing import catalogue_query, indexable
+from marketplace.catalog.models import Offer
+from marketplace.catalog.operations import (
+    OfferData,
+    archive_offer,
+    create_offer,
+    offer_data,
+    publish_offer,
+    update_offer,
+)
+from marketplace.extensions import db
+from marketplace.schemas import (
+    OfferCreateSchema,
+    OfferPageSchema,
+    OfferQuerySchema,
+    OfferSchema,
+    OfferUpdateSchema,
+)
+
+bp = make_blueprint(
+    "api_offers", "/offers", "The offer catalogue: anyone reads it, providers write their own."
+)
+
+
+def _actor() -> User:
+    """The real user behind the proxy: services compare it with the offer's owner."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _offer(offer_id: int) -> Offer:
+    return db.session.get(Offer, offer_id) or abort(404)
+
+
+@bp.route("", methods=["GET"])
+@bp.doc(security=PUBLIC)
+@bp.arguments(OfferQuerySchema, location="query")
+@bp.response(200, OfferPageSchema)
+def list_offers(args: dict[str, Any]) -> dict[str, Any]:
+    """Public: published offers of providers with a live label, newest first.
+
+    Filters: `category` (main category), `need` (any need addressed), `region` (delivered
+    there, or remotely), `provider` (id). Paginated: `page`, `page_size` (at most 100) in,
+    `{items, pagination}` out. Money is integer cents.
+    """
+    query = catalogue_query(
+        date.today(),
+        category=args.get("category"),
+        need=args.get("need"),
+        region=args.get("region"),
+        provider_id=args.get("provider"),
+    ).options(selectinload(Offer.provider), selectinload(Offer.needs), selectinload(Offer.regions))
+    return paginate(query, args["page"], args["page_size"])
+
+
+@bp.route("", methods=["POST"])
+@bp.doc(security=LOGGED_IN)
+@provider_required
+@bp.arguments(OfferCreateSchema)
+@bp.response(201, OfferSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+def create(args: dict[str, Any]) -> Offer:
+    """Providers: create a draft offer for their own organisation.
+
+    The rules are the pages' (422 with `errors.json.<field>`): title 5–120 characters, VAT
+    rate 0/550/1000/2000, at least one region unless remote, needs including the category,
+    volunteers' offers free. Publish it with `POST /offers/{id}/publish`.
+    """
+    data = OfferData(**{**args, "needs": args["needs"] or [args["category"]]})
+    offer = create_offer(db.session, _actor(), current_user.provider, data)
+    db.session.commit()
+    return offer
+
+
+@bp.route("/<int:offer_id>", methods=["GET"])
+@bp.doc(security=PUBLIC)
+@bp.response(200, OfferSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_offer(offer_id: int) -> Offer:
+    """Public: one published offer of a provider with a live label; 404 otherwise.
+
+    Its provider's members and administrators also see it in any status (a preview).
+    """
+    offer = _offer(offer_id)
+    if not indexable(offer, date.today()):
+        may_preview = current_user.is_authenticated and (
+            current_user.is_admin
+            or (current_user.provider and current_user.provider.id == offer.provider_id)
+        )
+        if not may_preview:
+            abort(404)
+    return offer
+
+
+@bp.route("/<int:offer_id>", methods=["PATCH"])
+@bp.doc(security=LOGGED_IN)
+@provider_required
+@bp.arguments(OfferUpdateSchema)
+@bp.response(200, OfferSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def patch(args: dict[str, Any], offer_id: int) -> Offer:
+    """Providers: change some fields of one of their offers (403 for another's).
+
+    A published offer must still obey the publishing rules afterwards, or it is a 409.
+    """
+    offer = _offer(offer_id)
+    current = offer_data(offer)
+    data = replace(current, **args)
+    if "category" in args and "needs" not in args:
+        # The new main category replaces the old one among the needs addressed.
+        others = [code for code in current.needs if code != current.category]
+        data.needs = list(dict.fromkeys([args["category"], *others]))
+    update_offer(db.session, _actor(), offer, data, date.today())
+    db.session.commit()
+    return offer
+
+
+@bp.route("/<int:offer_id>/publish", methods=["POST"])
+@bp.doc(security=LOGGED_IN)
+@provider_required
+@bp.response(200, OfferSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def publish(offer_id: int) -> Offer:
+    """Providers: publish one of their draft or archived offers.
+
+    409 with the reason when the label is not live, does not cover a paid offer's category,
+    or the offer is already published.
+    """
+    offer = _offer(offer_id)
+    publish_offer(db.session, _actor(), offer, date.today())
+    db.session.commit()
+    return offer
+
+
+@bp.route("/<int:offer_id>/archive", methods=["POST"])
+@bp.doc(security=LOGGED_IN)
+@provider_required
+@bp.response(200, OfferSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def archive(offer_id: int) -> Offer:
+    """Providers: withdraw one of their offers from the catalogue (409 if already archived)."""
+    offer = _offer(offer_id)
+    archive_offer(db.session, _actor(), offer)
+    db.session.commit()
+    return offer
