@@ -11,6 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from marketplace.search.query import MAX_TOTAL_HITS
+
 SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms_fr.json"
 
 # In order of weight: a match in the title counts most.
@@ -29,10 +31,10 @@ FILTERABLE_ATTRIBUTES = (
 )
 SORTABLE_ATTRIBUTES = ("price_cents", "rating", "published_at")
 DISPLAYED_ATTRIBUTES = ("*",)
-RANKING_RULES = ("words", "typo", "proximity", "attribute", "sort", "exactness")
+# "sort" right after "words": a chosen sort really orders the hits, relevance breaks ties.
+RANKING_RULES = ("words", "sort", "typo", "proximity", "attribute", "exactness")
 ONE_TYPO_FROM = 5  # letters: words this long tolerate one typo
 TWO_TYPOS_FROM = 9
-MAX_TOTAL_HITS = 1000
 MAX_VALUES_PER_FACET = 100
 
 
