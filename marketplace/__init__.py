@@ -12,6 +12,7 @@ from flask_login import current_user
 from marketplace.config import load_config
 from marketplace.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 from marketplace.mail import build_mailer
+from marketplace.search.engine import register_search
 
 MIGRATIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations"))
 
@@ -67,13 +68,23 @@ def register_extensions(app: Flask) -> None:
     register_user_loaders(login_manager)
     api.init_app(app)
     app.extensions["mailer"] = build_mailer(app.config)
+    register_search(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from marketplace.blueprints import account, admin, auth, diagnosis, offers, provider, public
+    from marketplace.blueprints import (
+        account,
+        admin,
+        auth,
+        diagnosis,
+        offers,
+        provider,
+        public,
+        search,
+    )
     from marketplace.blueprints.api import register_api
 
-    for module in (public, auth, account, diagnosis, provider, offers, admin):
+    for module in (public, auth, account, diagnosis, search, provider, offers, admin):
         app.register_blueprint(module.bp)
     register_api(api)
 

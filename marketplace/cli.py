@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import time
 from datetime import date
 
 import click
@@ -22,6 +23,7 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 labels_cli = AppGroup("labels", help="Provider labels.")
 reference_cli = AppGroup("reference", help="Regions, departments and categories.")
 demo_cli = AppGroup("demo", help="Demo data for trying the marketplace.")
+search_cli = AppGroup("search", help="The offer search index.")
 
 
 @users_cli.command("create-admin")
@@ -62,11 +64,19 @@ def sync_reference() -> None:
 
 def _seed() -> None:
     from marketplace.demo import format_logins, seed_demo
+    from marketplace.demo_offers import seed_demo_offers
+    from marketplace.search.sync import reindex
 
     sync_reference_data(db.session)
     summary = seed_demo(db.session, current_app.extensions["mailer"], date.today())
+    created, present = seed_demo_offers(db.session, date.today())
+    db.session.commit()
+    backend = _search_backend()
+    backend.apply_settings()
+    indexed = reindex(db.session, backend, date.today())
     db.session.commit()
     click.echo(format_logins(summary))
+    click.echo(f"Offers: {created} created, {present} already present; {indexed} indexed.")
 
 
 @demo_cli.command("seed")
@@ -87,6 +97,64 @@ def run_demo(host: str, port: int) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
+def _search_backend():  # type: ignore[no-untyped-def]
+    return current_app.extensions["search"]
+
+
+@search_cli.command("settings")
+def search_settings() -> None:
+    """Create the index if needed and apply its settings (searchable, filters, synonyms…)."""
+    _search_backend().apply_settings()
+    click.echo("Search settings applied.")
+
+
+@search_cli.command("sync")
+@click.option("--watch", type=float, default=0, help="Keep running, polling every N seconds.")
+def search_sync(watch: float) -> None:
+    """Apply pending index jobs from the outbox (with retries); a worker with --watch."""
+    from marketplace.search.sync import process_outbox
+
+    while True:
+        while True:
+            report = process_outbox(db.session, _search_backend(), date.today())
+            db.session.commit()
+            if report.jobs:
+                click.echo(
+                    f"{report.jobs} job(s): {report.upserted} indexed, {report.deleted} removed"
+                    + (f", failed: {report.error}" if report.failed else "")
+                )
+            if not report.jobs or report.failed:
+                break
+        if not watch:
+            return
+        time.sleep(watch)
+
+
+@search_cli.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the index from the database (searches never see a half-built index)."""
+    from marketplace.search.sync import reindex
+
+    backend = _search_backend()
+    backend.apply_settings()
+    count = reindex(db.session, backend, date.today())
+    db.session.commit()
+    click.echo(f"Index rebuilt: {count} offer(s).")
+
+
+@search_cli.command("check")
+def search_check() -> None:
+    """Report offers missing from the index, stale in it, or there when they should not be."""
+    from marketplace.search.sync import check
+
+    report = check(db.session, _search_backend(), date.today())
+    for name in ("missing", "stale", "extra"):
+        ids = getattr(report, name)
+        click.echo(f"{name}: {len(ids)}" + (f" ({', '.join(map(str, ids[:20]))})" if ids else ""))
+    if not report.clean:
+        raise SystemExit(1)
+
+
 def register(app: Flask) -> None:
-    for group in (users_cli, labels_cli, reference_cli, demo_cli):
+    for group in (users_cli, labels_cli, reference_cli, demo_cli, search_cli):
         app.cli.add_command(group)

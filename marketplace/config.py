@@ -80,6 +80,8 @@ def load_config(
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "LANGUAGES": ("fr", "en"),
         # Search and payments (used by later capabilities; empty means embedded defaults)
+        "SEARCH_INDEX_PATH": env.get("SEARCH_INDEX_PATH", ""),
+        "SEARCH_SYNC": env.get("SEARCH_SYNC", "inline"),
         "MEILI_URL": env.get("MEILI_URL", ""),
         "MEILI_MASTER_KEY": env.get("MEILI_MASTER_KEY", ""),
         "MEILI_INDEX_PREFIX": env.get("MEILI_INDEX_PREFIX", "cc_"),

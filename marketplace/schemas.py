@@ -648,3 +648,43 @@ class OfferCreateSchema(OfferUpdateSchema):
         load_default=lambda: ["fr"],
         metadata={"description": "ISO 639-1 codes."},
     )
+
+
+# --- Search
+
+
+class SearchArgsSchema(Schema):
+    """Query arguments of GET /api/v1/search; unknown filter values are ignored."""
+
+    q = fields.String(load_default="", metadata={"description": "Words to find (typo tolerant)."})
+    need = fields.List(fields.String(), load_default=list)
+    region = fields.List(fields.String(), load_default=list)
+    remote = fields.Boolean(
+        load_default=True, metadata={"description": "With region: also remote offers."}
+    )
+    delivery = fields.List(fields.String(), load_default=list)
+    kind = fields.List(fields.String(), load_default=list)
+    price = fields.List(fields.String(), load_default=list, metadata={"description": "Bands."})
+    programme = fields.List(fields.String(), load_default=list)
+    sort = fields.String(load_default="relevance")
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class SearchHitSchema(Schema):
+    id = fields.Integer()
+    document = fields.Dict()
+    highlights = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Matched words wrapped in <mark>…</mark> (text HTML-escaped)."},
+    )
+
+
+class SearchResultSchema(Schema):
+    hits = fields.List(fields.Nested(SearchHitSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer(attribute="per_page")
+    pages = fields.Integer()
+    facets = fields.Dict(keys=fields.String(), values=fields.Dict())

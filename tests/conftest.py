@@ -58,8 +58,14 @@ def make_test_app(database_url: str, **overrides: object) -> Flask:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
-    app = make_test_app(database_url)
+def search_index_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The embedded search index of the test session (a file of its own)."""
+    return str(tmp_path_factory.mktemp("search") / "index.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, search_index_path: str) -> Iterator[Flask]:
+    app = make_test_app(database_url, SEARCH_INDEX_PATH=search_index_path)
     with app.app_context():
         upgrade()
     yield app
@@ -88,6 +94,9 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         empty_tables(app)
         with app.app_context():
             limiter.reset()
+        search = app.extensions["search"]
+        if search.documents():
+            search.rebuild([])
 
 
 @pytest.fixture

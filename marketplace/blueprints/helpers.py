@@ -7,9 +7,11 @@ from decimal import Decimal
 
 from flask import Flask, request, url_for
 from flask_babel import format_currency, format_date, format_datetime, get_locale
+from markupsafe import Markup, escape
 
 from marketplace.geo import REGIONS
 from marketplace.labels.operations import status_label
+from marketplace.search.query import HIGHLIGHT_POST, HIGHLIGHT_PRE
 from marketplace.taxonomy import (
     CATEGORY_CODES,
     CATEGORY_LABELS,
@@ -50,8 +52,15 @@ def category_choices() -> list[tuple[str, str]]:
     return [(code, category_label(code)) for code in CATEGORY_CODES]
 
 
+def highlight(text: str | None) -> Markup:
+    """Escape the text, then turn the search engine's match markers into <mark> tags."""
+    escaped = escape(text or "")
+    return Markup(str(escaped).replace(HIGHLIGHT_PRE, "<mark>").replace(HIGHLIGHT_POST, "</mark>"))
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(money, "money")
+    app.add_template_filter(highlight, "highlight")
     app.add_template_filter(short_date, "short_date")
     app.add_template_filter(category_label, "category_label")
     app.add_template_filter(status_label, "label_status")

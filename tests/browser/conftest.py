@@ -64,12 +64,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Flask, database_url: str) -> Iterator[str]:
+def live_server(app: Flask, database_url: str, search_index_path: str) -> Iterator[str]:
     """Base URL of the app served by a real HTTP server, with the real CSRF protection.
 
     Depends on `app` so the migrations ran first and the tables get emptied after each test.
     """
-    served = make_test_app(database_url, WTF_CSRF_ENABLED=True, SERVER_NAME=None)
+    served = make_test_app(
+        database_url,
+        WTF_CSRF_ENABLED=True,
+        SERVER_NAME=None,
+        SEARCH_INDEX_PATH=search_index_path,
+    )
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

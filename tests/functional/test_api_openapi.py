@@ -18,6 +18,7 @@ API_PATHS = {
     "/api/v1/labels/{label_id}": {"get"},
     "/api/v1/labels/{label_id}/decisions": {"post"},
     "/api/v1/questionnaire": {"get"},
+    "/api/v1/search": {"get"},
     "/api/v1/diagnoses": {"get", "post"},
     "/api/v1/diagnoses/{diagnosis_id}": {"get"},
     "/api/v1/offers": {"get", "post"},
@@ -59,6 +60,7 @@ def test_document_declares_who_may_call_each_route(client: FlaskClient) -> None:
         ("/api/v1/providers", "get"),
         ("/api/v1/providers/{provider_id}", "get"),
         ("/api/v1/questionnaire", "get"),
+        ("/api/v1/search", "get"),
         ("/api/v1/offers", "get"),
         ("/api/v1/offers/{offer_id}", "get"),
     }

@@ -7,7 +7,15 @@ from flask_smorest import Api
 
 def register_api(api: Api) -> None:
     """Register every API blueprint (one module per resource)."""
-    from marketplace.blueprints.api import auth, diagnosis, labels, me, offers, providers
+    from marketplace.blueprints.api import (
+        auth,
+        diagnosis,
+        labels,
+        me,
+        offers,
+        providers,
+        search,
+    )
 
-    for module in (auth, me, providers, labels, diagnosis, offers):
+    for module in (auth, me, providers, labels, diagnosis, offers, search):
         api.register_blueprint(module.bp)

@@ -1,0 +1,146 @@
+"""Finding offers: the search page (anyone) and the offers recommended from a diagnosis."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from marketplace.auth import company_required
+from marketplace.blueprints.offers import DELIVERY_MODE_LABELS, PRICING_UNIT_LABELS
+from marketplace.catalog.indexing import visible_offers
+from marketplace.catalog.models import Offer
+from marketplace.catalog.pricing import price_breakdown
+from marketplace.diagnosis.operations import latest_diagnosis
+from marketplace.extensions import db
+from marketplace.geo import REGIONS
+from marketplace.search.backend import SearchError
+from marketplace.search.params import build_query
+from marketplace.search.recommend import recommendation_queries
+from marketplace.taxonomy import CATEGORY_LABELS
+
+bp = Blueprint("search", __name__)
+
+SORT_LABELS = {
+    "relevance": _l("Relevance"),
+    "price_asc": _l("Price, lowest first"),
+    "price_desc": _l("Price, highest first"),
+    "rating_desc": _l("Best rated"),
+    "newest": _l("Newest"),
+}
+DELIVERY_LABELS = {mode.value: label for mode, label in DELIVERY_MODE_LABELS.items()}
+MAX_COMPARED = 3
+KIND_LABELS = {"expert": _l("Labelled provider"), "volunteer": _l("Volunteer advisor")}
+PRICE_BAND_LABELS = {
+    "free": _l("Free"),
+    "under_500": _l("Under €500"),
+    "500_2000": _l("€500 to €2,000"),
+    "2000_5000": _l("€2,000 to €5,000"),
+    "over_5000": _l("Over €5,000"),
+}
+
+
+def query_from_request():  # type: ignore[no-untyped-def]
+    args = request.args
+    return build_query(
+        text=args.get("q", ""),
+        needs=args.getlist("need"),
+        regions=args.getlist("region"),
+        include_remote=args.get("remote", "1") != "0",
+        delivery_modes=args.getlist("delivery"),
+        provider_kinds=args.getlist("kind"),
+        price_bands=args.getlist("price"),
+        programmes=args.getlist("programme"),
+        sort=args.get("sort"),
+        page=args.get("page"),
+    )
+
+
+@bp.get("/search")
+def search() -> tuple[str, int] | str:
+    """Public: full-text search of published offers with filters, facets, sort and pages."""
+    query = query_from_request()
+    try:
+        result = current_app.extensions["search"].search(query)
+    except SearchError:
+        current_app.logger.exception("search failed")
+        return render_template("search/search.html", query=query, result=None, **_choices()), 503
+    return render_template("search/search.html", query=query, result=result, **_choices())
+
+
+def _choices() -> dict[str, object]:
+    """Labels of every facet value and sort, in the reader's language."""
+    return {
+        "sort_labels": SORT_LABELS,
+        "facet_labels": {
+            "needs": CATEGORY_LABELS,
+            "category": CATEGORY_LABELS,
+            "regions": {r.code: r.name for r in REGIONS},
+            "delivery_mode": DELIVERY_LABELS,
+            "provider_kind": KIND_LABELS,
+            "price_band": PRICE_BAND_LABELS,
+            "programmes": {},
+        },
+        "facet_params": FACET_PARAMS,
+    }
+
+
+# The URL argument of each facet (the form field that filters on it).
+FACET_PARAMS = {
+    "needs": "need",
+    "regions": "region",
+    "delivery_mode": "delivery",
+    "provider_kind": "kind",
+    "price_band": "price",
+    "programmes": "programme",
+}
+
+
+@bp.get("/recommended")
+@company_required
+def recommended() -> str:
+    """Companies: offers for each need of their latest diagnosis, in their region or remote."""
+    company = current_user.company
+    diagnosis = latest_diagnosis(db.session, company)
+    groups: list[tuple[dict, object]] = []
+    failed = False
+    if diagnosis is not None and diagnosis.needs:
+        queries = recommendation_queries(diagnosis.needs, company.region.code)
+        try:
+            results = current_app.extensions["search"].multi_search(queries)
+        except SearchError:
+            current_app.logger.exception("recommendations failed")
+            results, failed = [], True
+        groups = list(zip(diagnosis.needs, results, strict=False))
+    return render_template(
+        "search/recommended.html",
+        diagnosis=diagnosis,
+        groups=groups,
+        failed=failed,
+        **_choices(),
+    )
+
+
+@bp.get("/compare")
+def compare() -> tuple[str, int] | str:
+    """Public: up to three visible offers side by side (price, VAT, delivery, regions…)."""
+    ids = list(dict.fromkeys(int(i) for i in request.args.getlist("id") if i.isdigit()))
+    if not 2 <= len(ids) <= MAX_COMPARED:
+        message = _l("Choose two or three offers to compare.")
+        return render_template("search/compare.html", offers=[], message=message), 400
+    found = {
+        o.id: o for o in db.session.scalars(visible_offers(date.today()).where(Offer.id.in_(ids)))
+    }
+    offers = [found[i] for i in ids if i in found]
+    rows = [
+        (offer, price_breakdown(offer.price_excl_vat_cents, offer.vat_rate_bp)) for offer in offers
+    ]
+    return render_template(
+        "search/compare.html",
+        rows=rows,
+        missing=len(ids) - len(offers),
+        pricing_labels=PRICING_UNIT_LABELS,
+        delivery_labels=DELIVERY_MODE_LABELS,
+    )

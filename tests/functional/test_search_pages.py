@@ -1,0 +1,134 @@
+"""Searching offers: the page, the recommendations from a diagnosis, the comparison, the API."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from marketplace.catalog.operations import create_offer, publish_offer
+from marketplace.diagnosis.operations import submit_diagnosis
+from marketplace.extensions import db
+from marketplace.search.sync import process_outbox
+from tests.factories import admin_user, approved_label, company_user, login, provider_user
+from tests.functional.test_diagnosis_pages import answers
+from tests.unit.test_catalog_operations import offer_input
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def catalogue(app: Flask) -> dict[str, int]:
+    """Three published offers, indexed: a Breton on-site website, a remote shop, a Lyon audit."""
+    with app.app_context():
+        admin = admin_user(db.session)
+        breton = provider_user(db.session, regions=("53",), name="Atelier Breton")
+        approved_label(db.session, breton, admin, ("online-presence", "ecommerce"))
+        lyon = provider_user(db.session, department="69", regions=("84",), name="Cyber Lyon")
+        approved_label(db.session, lyon, admin, ("cybersecurity",))
+        specs = {
+            "website": (
+                breton,
+                offer_input(title="Site vitrine pour artisans", delivery_mode="on_site"),
+            ),
+            "shop": (
+                breton,
+                offer_input(
+                    title="Boutique en ligne clé en main",
+                    description="Boutique e-commerce avec paiement en ligne et livraison.",
+                    category="ecommerce",
+                    needs=["ecommerce"],
+                    delivery_mode="remote",
+                    regions=[],
+                    price_excl_vat_cents=450_000,
+                ),
+            ),
+            "audit": (
+                lyon,
+                offer_input(
+                    title="Audit de cybersécurité",
+                    summary="Sauvegardes, mots de passe, double authentification.",
+                    category="cybersecurity",
+                    needs=["cybersecurity"],
+                    delivery_mode="on_site",
+                    regions=["84"],
+                    price_excl_vat_cents=90_000,
+                ),
+            ),
+        }
+        ids = {}
+        for key, (user, data) in specs.items():
+            offer = create_offer(db.session, user, user.provider, data)
+            publish_offer(db.session, user, offer, TODAY)
+            ids[key] = offer.id
+        db.session.commit()
+        process_outbox(db.session, app.extensions["search"], TODAY)
+        db.session.commit()
+        return ids
+
+
+def text_of(client: FlaskClient, url: str) -> str:
+    """The page without the highlight tags around matched words."""
+    return client.get(url).get_data(as_text=True).replace("<mark>", "").replace("</mark>", "")
+
+
+def test_typo_tolerant_search(client: FlaskClient, catalogue: dict[str, int]) -> None:
+    """Accents, a typo and a synonym: do "cybersecurite", "comerce en ligne", "site internet"
+    find the audit, the shop and the "site vitrine" offer?"""
+    page = text_of(client, "/search?q=cybersecurite")
+    assert "Audit de cybersécurité" in page and "Boutique en ligne" not in page
+    assert "Boutique en ligne clé en main" in text_of(client, "/search?q=comerce+en+ligne")
+    assert "Site vitrine pour artisans" in text_of(client, "/search?q=site+internet")
+
+
+def test_filters_and_empty_state(client: FlaskClient, catalogue: dict[str, int]) -> None:
+    page = client.get("/search?region=84&remote=0").get_data(as_text=True)
+    assert "Audit de" in page and "Boutique en ligne" not in page
+    page = client.get("/search?region=84").get_data(as_text=True)  # remote offers included
+    assert "Audit de" in page and "Boutique en ligne" in page
+    empty = client.get("/search?q=astrologie")
+    assert empty.status_code == 200
+    assert 'class="empty-state"' in empty.get_data(as_text=True)
+
+
+def test_compare_two_offers(client: FlaskClient, catalogue: dict[str, int]) -> None:
+    response = client.get(f"/compare?id={catalogue['website']}&id={catalogue['audit']}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Site vitrine pour artisans" in page and "Audit de cybersécurité" in page
+    assert "080,00" in page  # 900 € + 20 % VAT = 1 080,00 € (with a narrow space)
+    assert client.get(f"/compare?id={catalogue['website']}").status_code == 400
+
+
+def test_recommended_offers_follow_the_diagnosis(
+    app: Flask, client: FlaskClient, catalogue: dict[str, int]
+) -> None:
+    """A Lyon company with every need gets the Lyon audit and the remote shop, not Brittany."""
+    with app.app_context():
+        user = company_user(db.session, department="69")
+        submit_diagnosis(db.session, user, user.company, answers("worst"))
+        db.session.commit()
+        email = user.email
+    login(client, email)
+    page = client.get("/recommended").get_data(as_text=True)
+    assert "Audit de cybersécurité" in page and "Boutique en ligne clé en main" in page
+    assert "Site vitrine pour artisans" not in page
+
+
+def test_recommended_is_for_companies(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        email = provider_user(db.session).email
+        db.session.commit()
+    assert client.get("/recommended").status_code == 302
+    login(client, email)
+    assert client.get("/recommended").status_code == 403
+
+
+def test_search_api(client: FlaskClient, catalogue: dict[str, int]) -> None:
+    body = client.get("/api/v1/search?q=boutiq&sort=price_asc").get_json()
+    assert body["total"] == 1 and body["hits"][0]["id"] == catalogue["shop"]
+    assert "<mark>" in body["hits"][0]["highlights"]["title"]
+    assert body["facets"]["needs"] == {"ecommerce": 1}
+    assert client.get("/api/v1/search?page_size=500").status_code == 422
