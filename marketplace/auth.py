@@ -23,6 +23,11 @@ def bearer_token(req: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+def current_actor() -> User:
+    """The real user behind Flask-Login's proxy: services store it on rows and audit events."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
 

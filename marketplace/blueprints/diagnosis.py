@@ -15,8 +15,7 @@ from sqlalchemy import and_, or_, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from marketplace.accounts.models import User
-from marketplace.auth import company_required
+from marketplace.auth import company_required, current_actor
 from marketplace.diagnosis.comparison import Comparison, compare_diagnoses
 from marketplace.diagnosis.models import Diagnosis, DiagnosisDraft
 from marketplace.diagnosis.operations import (
@@ -66,11 +65,6 @@ RESOURCE_LEVELS = {
     "intermediate": _l("Intermediate"),
     "advanced": _l("Advanced"),
 }
-
-
-def _actor() -> User:
-    """The real user behind the proxy: services store it on rows."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def _language() -> str:
@@ -173,7 +167,7 @@ def take(page: int) -> str | Response | tuple[str, int]:
     else:
         target = page
     try:
-        save_draft(db.session, _actor(), company, answers, page=target)
+        save_draft(db.session, current_actor(), company, answers, page=target)
     except ValidationFailed as error:
         db.session.rollback()
         errors = {**errors, **error.errors}
@@ -241,7 +235,7 @@ def _submit(questionnaire: Questionnaire) -> Response:
         if any(q.id not in answers for q in questionnaire.questions_of(dimension.code)):
             flash(_("Some questions are not answered yet. Please complete this step."), "error")
             return redirect(url_for("diagnosis.take", page=number))
-    diagnosis = submit_diagnosis(db.session, _actor(), company, answers)
+    diagnosis = submit_diagnosis(db.session, current_actor(), company, answers)
     db.session.commit()
     flash(_("Your self-assessment is complete. Here are your results."), "success")
     return redirect(url_for("diagnosis.result", diagnosis_id=diagnosis.id))
@@ -254,7 +248,7 @@ def _submit(questionnaire: Questionnaire) -> Response:
 @company_required
 def result(diagnosis_id: int) -> str:
     """Companies: one of their own diagnoses: scores, ranked needs and recommendations."""
-    diagnosis = get_diagnosis(db.session, _actor(), diagnosis_id)
+    diagnosis = get_diagnosis(db.session, current_actor(), diagnosis_id)
     questionnaire = load_questionnaire(diagnosis.questionnaire_version)
     language = _language()
     dimensions = [
@@ -315,8 +309,8 @@ def compare() -> str:
         raise DomainError(_("Choose two diagnoses to compare.")) from None
     if before_id == after_id:
         raise DomainError(_("Choose two different diagnoses to compare."))
-    first = get_diagnosis(db.session, _actor(), before_id)
-    second = get_diagnosis(db.session, _actor(), after_id)
+    first = get_diagnosis(db.session, current_actor(), before_id)
+    second = get_diagnosis(db.session, current_actor(), after_id)
     before, after = sorted((first, second), key=lambda d: (d.created_at, d.id))
     comparison: Comparison = compare_diagnoses(before, after)
     return _render(

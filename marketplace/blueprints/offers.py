@@ -25,8 +25,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from marketplace.accounts.models import Provider, User
-from marketplace.auth import admin_required, provider_required
+from marketplace.accounts.models import Provider
+from marketplace.auth import admin_required, current_actor, provider_required
 from marketplace.blueprints.forms import (
     MultiCheckboxField,
     apply_service_errors,
@@ -275,10 +275,6 @@ def hidden_because(offer: Offer, today: date) -> str:
 # --- Provider pages -------------------------------------------------------------------------
 
 
-def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
 def _own_offer(offer_id: int) -> Offer:
     """The offer, if it belongs to the current provider: 404 if unknown, 403 if someone else's."""
     offer = db.session.get(Offer, offer_id) or abort(404)
@@ -319,7 +315,7 @@ def new_offer() -> str | Response | tuple[str, int]:
         form.regions.data = [r.code for r in current_user.provider.regions]
     if form.validate_on_submit():
         try:
-            offer = create_offer(db.session, _actor(), current_user.provider, form.to_data())
+            offer = create_offer(db.session, current_actor(), current_user.provider, form.to_data())
         except ValidationFailed as error:
             db.session.rollback()
             apply_service_errors(form, error, FIELD_ALIASES)
@@ -340,7 +336,7 @@ def edit_offer(offer_id: int) -> str | Response | tuple[str, int]:
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
-            update_offer(db.session, _actor(), offer, form.to_data(), date.today())
+            update_offer(db.session, current_actor(), offer, form.to_data(), date.today())
         except ValidationFailed as error:
             db.session.rollback()
             apply_service_errors(form, error, FIELD_ALIASES)
@@ -358,7 +354,7 @@ def _saved(offer: Offer, publish: bool) -> Response:
     db.session.commit()
     if publish and offer.status != OfferStatus.PUBLISHED:
         try:
-            publish_offer(db.session, _actor(), offer, date.today())
+            publish_offer(db.session, current_actor(), offer, date.today())
         except Conflict as error:
             db.session.rollback()
             flash(
@@ -378,7 +374,7 @@ def publish(offer_id: int) -> Response:
     """Providers: publish a draft or archived offer, if their label allows it."""
     offer = _own_offer(offer_id)
     try:
-        publish_offer(db.session, _actor(), offer, date.today())
+        publish_offer(db.session, current_actor(), offer, date.today())
     except (Conflict, ValidationFailed) as error:
         db.session.rollback()
         flash(_("This offer cannot be published: %(why)s", why=error.message), "error")
@@ -397,7 +393,7 @@ def archive(offer_id: int) -> str | Response:
         form = FlaskForm()
         if form.validate_on_submit():
             try:
-                archive_offer(db.session, _actor(), offer)
+                archive_offer(db.session, current_actor(), offer)
             except Conflict as error:
                 db.session.rollback()
                 flash(error.message, "error")
@@ -449,7 +445,7 @@ def unpublish(offer_id: int) -> Response | tuple[str, int]:
     form = UnpublishForm()
     if form.validate_on_submit():
         try:
-            admin_unpublish_offer(db.session, _actor(), offer, form.reason.data or "")
+            admin_unpublish_offer(db.session, current_actor(), offer, form.reason.data or "")
         except ValidationFailed as error:
             db.session.rollback()
             apply_service_errors(form, error)

@@ -269,7 +269,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
     def log_message(self, format: str, *args: Any) -> None:
-        pass
+        """Silent: the tests read the recorded requests, not a log on stderr."""
 
 
 class _Server(ThreadingHTTPServer):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from marketplace.accounts import service
 from marketplace.accounts.models import ApiToken, User
 from marketplace.accounts.tokens import create_token, revoke_token
-from marketplace.auth import login_required
+from marketplace.auth import current_actor, login_required
 from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, InvalidCredentials, make_blueprint
 from marketplace.extensions import db, limiter
 from marketplace.schemas import (
@@ -136,5 +136,5 @@ def revoke_api_token(token_id: int) -> None:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id or token.revoked_at is not None:
         abort(404)
-    revoke_token(db.session, current_user._get_current_object(), token)
+    revoke_token(db.session, current_actor(), token)
     db.session.commit()

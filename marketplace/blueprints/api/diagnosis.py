@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_smorest import abort
 
-from marketplace.accounts.models import User
-from marketplace.auth import company_required
+from marketplace.auth import company_required, current_actor
 from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, make_blueprint, paginate
 from marketplace.diagnosis.models import Diagnosis
 from marketplace.diagnosis.operations import company_diagnoses, get_diagnosis, submit_diagnosis
@@ -31,11 +29,6 @@ from marketplace.schemas import (
 )
 
 bp = make_blueprint("api_diagnosis", "", "The self-diagnosis: questionnaire and results.")
-
-
-def _actor() -> User:
-    """The real user behind the proxy: services store it on rows."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 @bp.route("/questionnaire", methods=["GET"])
@@ -70,7 +63,7 @@ def submit(args: dict[str, Any]) -> Diagnosis:
     combined with others) is a 422 with `errors.json.answers.<question id>` listing the
     messages, and nothing is stored.
     """
-    user = _actor()
+    user = current_actor()
     try:
         diagnosis = submit_diagnosis(db.session, user, user.company, args["answers"])
     except ValidationFailed as error:
@@ -92,7 +85,7 @@ def list_diagnoses(args: dict[str, Any]) -> dict[str, Any]:
 
     Paginated like every list: `page`, `page_size` (at most 100) in, `{items, pagination}` out.
     """
-    return paginate(company_diagnoses(_actor().company), args["page"], args["page_size"])
+    return paginate(company_diagnoses(current_actor().company), args["page"], args["page_size"])
 
 
 @bp.route("/diagnoses/<int:diagnosis_id>", methods=["GET"])
@@ -104,4 +97,4 @@ def list_diagnoses(args: dict[str, Any]) -> dict[str, Any]:
 @bp.alt_response(404, response="NOT_FOUND")
 def get_one(diagnosis_id: int) -> Diagnosis:
     """Companies: one of their own company's diagnoses; another company's is a 404."""
-    return get_diagnosis(db.session, _actor(), diagnosis_id)
+    return get_diagnosis(db.session, current_actor(), diagnosis_id)

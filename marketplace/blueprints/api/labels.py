@@ -8,8 +8,8 @@ from typing import Any
 from flask import abort, current_app
 from flask_login import current_user
 
-from marketplace.accounts.models import Role, User
-from marketplace.auth import admin_required, login_required, provider_required
+from marketplace.accounts.models import Role
+from marketplace.auth import admin_required, current_actor, login_required, provider_required
 from marketplace.blueprints.api.common import LOGGED_IN, make_blueprint, paginate
 from marketplace.extensions import db
 from marketplace.labels.models import Label, LabelDecision
@@ -33,11 +33,6 @@ from marketplace.schemas import (
 bp = make_blueprint("api_labels", "/labels", "Label applications and decisions.")
 
 
-def _actor() -> User:
-    """The real user behind the proxy: services store it on rows and audit events."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
-
-
 @bp.route("", methods=["POST"])
 @bp.doc(security=LOGGED_IN)
 @provider_required
@@ -58,7 +53,7 @@ def apply(args: dict[str, Any]) -> Label:
         references=[ReferenceData(**ref) for ref in args["references"]],
         sworn_statement=args["sworn_statement"],
     )
-    label = apply_for_label(db.session, _actor(), current_user.provider, data, date.today())
+    label = apply_for_label(db.session, current_actor(), current_user.provider, data, date.today())
     db.session.commit()
     return label
 
@@ -127,7 +122,7 @@ def decide(args: dict[str, Any], label_id: int) -> LabelDecision:
     label = db.session.get(Label, label_id) or abort(404)
     decision = decide_on_label(
         db.session,
-        _actor(),
+        current_actor(),
         label,
         args["decision"],
         args["reason"],

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from flask_login import current_user
-
 from marketplace.accounts.models import User
-from marketplace.auth import login_required
+from marketplace.auth import current_actor, login_required
 from marketplace.blueprints.api.common import LOGGED_IN, make_blueprint
 from marketplace.schemas import UserSchema
 
@@ -19,4 +17,4 @@ bp = make_blueprint("api_me", "/me", "The calling user.")
 @bp.alt_response(401, response="UNAUTHORIZED")
 def me() -> User:
     """Any logged-in user (cookie or token): themselves, with their company or provider."""
-    return current_user._get_current_object()
+    return current_actor()

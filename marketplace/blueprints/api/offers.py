@@ -10,8 +10,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from marketplace.accounts.models import User
-from marketplace.auth import provider_required
+from marketplace.auth import current_actor, provider_required
 from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, make_blueprint, paginate
 from marketplace.catalog.indexing import catalogue_query, indexable
 from marketplace.catalog.models import Offer
@@ -35,11 +34,6 @@ from marketplace.schemas import (
 bp = make_blueprint(
     "api_offers", "/offers", "The offer catalogue: anyone reads it, providers write their own."
 )
-
-
-def _actor() -> User:
-    """The real user behind the proxy: services compare it with the offer's owner."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def _offer(offer_id: int) -> Offer:
@@ -82,7 +76,7 @@ def create(args: dict[str, Any]) -> Offer:
     volunteers' offers free. Publish it with `POST /offers/{id}/publish`.
     """
     data = OfferData(**{**args, "needs": args["needs"] or [args["category"]]})
-    offer = create_offer(db.session, _actor(), current_user.provider, data)
+    offer = create_offer(db.session, current_actor(), current_user.provider, data)
     db.session.commit()
     return offer
 
@@ -128,7 +122,7 @@ def patch(args: dict[str, Any], offer_id: int) -> Offer:
         # The new main category replaces the old one among the needs addressed.
         others = [code for code in current.needs if code != current.category]
         data.needs = list(dict.fromkeys([args["category"], *others]))
-    update_offer(db.session, _actor(), offer, data, date.today())
+    update_offer(db.session, current_actor(), offer, data, date.today())
     db.session.commit()
     return offer
 
@@ -148,7 +142,7 @@ def publish(offer_id: int) -> Offer:
     or the offer is already published.
     """
     offer = _offer(offer_id)
-    publish_offer(db.session, _actor(), offer, date.today())
+    publish_offer(db.session, current_actor(), offer, date.today())
     db.session.commit()
     return offer
 
@@ -164,6 +158,6 @@ def publish(offer_id: int) -> Offer:
 def archive(offer_id: int) -> Offer:
     """Providers: withdraw one of their offers from the catalogue (409 if already archived)."""
     offer = _offer(offer_id)
-    archive_offer(db.session, _actor(), offer)
+    archive_offer(db.session, current_actor(), offer)
     db.session.commit()
     return offer
