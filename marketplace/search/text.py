@@ -110,19 +110,37 @@ class Vocabulary:
     """The indexed words, grouped by length so typo lookups only compare plausible words."""
 
     def __init__(self, words: Iterable[str]) -> None:
+        self._words: set[str] = set()
         self._by_length: dict[int, list[str]] = defaultdict(list)
-        for word in dict.fromkeys(words):
-            self._by_length[len(word)].append(word)
+        self._add(words)
+
+    def _add(self, words: Iterable[str]) -> None:
+        for word in words:
+            if word not in self._words:
+                self._words.add(word)
+                self._by_length[len(word)].append(word)
 
     def __len__(self) -> int:
-        return sum(map(len, self._by_length.values()))
+        return len(self._words)
 
     def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and word in self._by_length.get(len(word), ())
+        return word in self._words
 
     def __iter__(self) -> Iterator[str]:
         for words in self._by_length.values():
             yield from words
+
+    def extended(self, words: Iterable[str]) -> Vocabulary:
+        """This vocabulary plus `words` (itself when it knows them all): a copy, as readers
+        may be using this one."""
+        new = [word for word in words if word not in self._words]
+        if not new:
+            return self
+        copy = Vocabulary(())
+        copy._words = set(self._words)
+        copy._by_length.update({n: list(found) for n, found in self._by_length.items()})
+        copy._add(new)
+        return copy
 
     def of_lengths(self, low: int, high: int) -> list[str]:
         return [word for n in range(max(low, 0), high + 1) for word in self._by_length.get(n, ())]

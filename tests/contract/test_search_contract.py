@@ -453,6 +453,52 @@ def test_embedded_rebuild_is_seen_by_other_instances(
     other.close()
 
 
+PROBES = [
+    SearchQuery(per_page=100),
+    SearchQuery(text="site", sort="price_asc", per_page=100),
+    SearchQuery(text="licornes", per_page=100),
+    SearchQuery(regions=("53",), include_remote=True, price_max_cents=200_000, per_page=100),
+]
+
+
+def answers(backend: EmbeddedBackend) -> list[tuple[Any, ...]]:
+    return [
+        ([hit.id for hit in r.hits], r.total, r.facets)
+        for r in (backend.search(query) for query in PROBES)
+    ]
+
+
+@pytest.mark.parametrize("log_revisions", [1000, 1])
+def test_embedded_writes_of_another_process_are_seen_at_once(
+    embedded: EmbeddedBackend,
+    tmp_path: Path,
+    offers: Documents,
+    monkeypatch: pytest.MonkeyPatch,
+    log_revisions: int,
+) -> None:
+    """A process that searched before another one wrote patches its in-memory fields from the
+    change log (or reads them again when the log was pruned) and answers like a fresh one."""
+    import marketplace.search.embedded as module
+
+    monkeypatch.setattr(module, "CHANGE_LOG_REVISIONS", log_revisions)
+    monkeypatch.setattr(module, "PRUNE_EVERY", 1)
+    writer = EmbeddedBackend(tmp_path / "index.sqlite3")
+    answers(embedded)
+    writer.upsert([{**offers[2], "title": "Site de licornes", "price_cents": 100, "remote": False}])
+    writer.upsert([{**offers[1], "id": 77, "title": "Licornes", "regions": ["53"]}])
+    writer.delete([3, 4])
+    loads: list[int] = []
+    load = module._load_fields
+    monkeypatch.setattr(module, "_load_fields", lambda *a: loads.append(1) or load(*a))
+    patched = answers(embedded)
+    assert len(loads) == (0 if log_revisions > 3 else 1)
+    fresh = EmbeddedBackend(tmp_path / "index.sqlite3")
+    assert patched == answers(fresh)
+    assert embedded.search(PROBES[2]).total == 2
+    for backend in (writer, fresh):
+        backend.close()
+
+
 def test_embedded_searches_never_see_a_half_built_index(
     embedded: EmbeddedBackend, offers: Documents
 ) -> None:
