@@ -13,7 +13,7 @@ bitmaps of an older revision patches them instead of reading every row again.
 
 Ranking, a bucket sort like Meilisearch's (marketplace.search.ranking): a chosen sort first;
 then, with text, documents matching the query's own words without typos ("typo"), then by the
-first searchable attribute, in SEARCHABLE_ATTRIBUTES order, that matches the whole query
+first of the short searchable attributes (RANKED_ATTRIBUTES) that matches the whole query
 ("attribute": the column weights); then newest first (`published_at desc, id desc`), which is
 also the order when browsing without text, where Meilisearch keeps insertion order.
 """
@@ -25,7 +25,8 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -33,16 +34,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from pyroaring import BitMap
+from pyroaring import BitMap, FrozenBitMap
 
 from marketplace.search.backend import SearchError
-from marketplace.search.fields import (
-    VALUE_FIELDS,
-    DocumentRow,
-    FieldIndex,
-    ValueRows,
-    sort_key,
-)
+from marketplace.search.fields import VALUE_FIELDS, FieldIndex, FieldRows, ValueRows
 from marketplace.search.query import (
     HIGHLIGHT_POST,
     HIGHLIGHT_PRE,
@@ -67,8 +62,15 @@ from marketplace.search.text import (
     typo_candidates,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 FTS_COLUMNS = ", ".join(f'"{name}"' for name in SEARCHABLE_ATTRIBUTES)
+# The attribute rule ranks documents by the first of these that matches the whole query. Each
+# has an FTS5 table of its own: matching one short column there takes 1-3 ms at 100,000
+# offers, against 10-30 ms through a column filter on the main table, which reads every
+# column's positions. The long attributes after them (description, provider name) rank
+# together with matches spread over several attributes.
+RANKED_ATTRIBUTES = SEARCHABLE_ATTRIBUTES[:3]
+TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2'"
 HIGHLIGHTED = tuple(name for name in ("title", "summary") if name in SEARCHABLE_ATTRIBUTES)
 MAX_QUERY_WORDS = 10  # Meilisearch only considers a query's first ten words
 BATCH_SIZE = 500  # documents per write transaction during a rebuild
@@ -79,6 +81,8 @@ CHANGE_LOG_REVISIONS = 1000
 PRUNE_EVERY = 100
 PATCH_LIMIT = 5000
 FIELD_INDEXES_KEPT = 4  # revisions kept in memory, for searches still reading an older one
+# FTS5 results kept (per revision): the pages of a search and its facet clicks reuse them.
+MATCH_CACHE_SIZE = 256
 # What the stored tables depend on: when it changes, the index is rebuilt from its documents.
 FINGERPRINT = json.dumps(
     {"schema": SCHEMA_VERSION, "searchable": SEARCHABLE_ATTRIBUTES, "values": VALUE_FIELDS}
@@ -191,11 +195,16 @@ def _create_tables(conn: sqlite3.Connection, g: int) -> None:
         f"CREATE TABLE values_{g} (doc_id INTEGER NOT NULL, field TEXT NOT NULL,"
         " value TEXT NOT NULL, PRIMARY KEY (doc_id, field, value)) WITHOUT ROWID"
     )
-    conn.execute(f"CREATE INDEX values_{g}_lookup ON values_{g} (field, value, doc_id)")
     conn.execute(
-        f"CREATE VIRTUAL TABLE fts_{g} USING fts5({FTS_COLUMNS},"
-        " tokenize = 'unicode61 remove_diacritics 2')"
+        f"CREATE INDEX documents_{g}_fields ON documents_{g}"
+        f" (id, remote, {', '.join(SORTABLE_ATTRIBUTES)})"
     )
+    conn.execute(f"CREATE INDEX values_{g}_lookup ON values_{g} (field, value, doc_id)")
+    conn.execute(f"CREATE VIRTUAL TABLE fts_{g} USING fts5({FTS_COLUMNS}, {TOKENIZER})")
+    for name in RANKED_ATTRIBUTES:
+        conn.execute(
+            f"CREATE VIRTUAL TABLE {_attribute_table(g, name)} USING fts5(text, {TOKENIZER})"
+        )
     conn.execute(f"CREATE VIRTUAL TABLE vocab_{g} USING fts5vocab(fts_{g}, 'row')")
     # The indexed words for typo tolerance. Reading them from fts5vocab walks every posting
     # (~0.3 s at 100,000 offers), too slow after each write: they are copied from it after a
@@ -206,8 +215,17 @@ def _create_tables(conn: sqlite3.Connection, g: int) -> None:
     conn.execute(f"CREATE INDEX changes_{g}_revision ON changes_{g} (revision)")
 
 
+def _attribute_table(g: int, name: str) -> str:
+    return f"attribute_{g}_{name}"
+
+
+def _fts_tables(g: int) -> list[str]:
+    return [f"fts_{g}", *(_attribute_table(g, name) for name in RANKED_ATTRIBUTES)]
+
+
 def _drop_tables(conn: sqlite3.Connection, g: int) -> None:
     for table in (
+        *(_attribute_table(g, name) for name in RANKED_ATTRIBUTES),
         f"changes_{g}",
         f"words_{g}",
         f"vocab_{g}",
@@ -235,7 +253,8 @@ def _generations(conn: sqlite3.Connection) -> set[int]:
 def _remove(conn: sqlite3.Connection, g: int, ids: Sequence[tuple[int]]) -> None:
     conn.executemany(f"DELETE FROM documents_{g} WHERE id = ?", ids)
     conn.executemany(f"DELETE FROM values_{g} WHERE doc_id = ?", ids)
-    conn.executemany(f"DELETE FROM fts_{g} WHERE rowid = ?", ids)
+    for table in _fts_tables(g):
+        conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", ids)
 
 
 def _row(doc: dict[str, Any]) -> tuple[Any, ...]:
@@ -282,6 +301,11 @@ def _store(
     conn.executemany(f"INSERT INTO values_{g} VALUES (?, ?, ?)", values)
     marks = ", ".join("?" * (len(SEARCHABLE_ATTRIBUTES) + 1))
     conn.executemany(f"INSERT INTO fts_{g} (rowid, {FTS_COLUMNS}) VALUES ({marks})", texts)
+    for i, name in enumerate(RANKED_ATTRIBUTES, start=1):
+        conn.executemany(
+            f"INSERT INTO {_attribute_table(g, name)} (rowid, text) VALUES (?, ?)",
+            [(text[0], text[i]) for text in texts],
+        )
     if words:
         new = {(word,) for _id, *columns in texts for text in columns for word in tokens(text)}
         conn.executemany(f"INSERT OR IGNORE INTO words_{g} VALUES (?)", new)
@@ -337,50 +361,54 @@ def _batches(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[s
         yield batch
 
 
-def _matching(conn: sqlite3.Connection, g: int, expression: str) -> BitMap:
-    """The ids of the documents an FTS5 expression matches. One JSON array rather than a row
-    per id: three times faster to fetch for a broad query."""
+def _matching(conn: sqlite3.Connection, table: str, expression: str) -> BitMap:
+    """The ids of the documents an FTS5 expression matches in a table. One JSON array rather
+    than a row per id: three times faster to fetch for a broad query."""
     (ids,) = conn.execute(
-        f"SELECT json_group_array(rowid) FROM fts_{g} WHERE fts_{g} MATCH ?", (expression,)
+        f"SELECT json_group_array(rowid) FROM {table} WHERE {table} MATCH ?", (expression,)
     ).fetchone()
     return BitMap(json.loads(ids))
 
 
-def _document_rows(conn: sqlite3.Connection, g: int, where: str, params: Any) -> list[DocumentRow]:
-    rows = conn.execute(
-        f"SELECT id, remote, {', '.join(SORTABLE_ATTRIBUTES)} FROM documents_{g}{where}", params
+def _field_rows(conn: sqlite3.Connection, g: int, ids: Sequence[int] | None) -> FieldRows:
+    """The field values of these documents, or of all of them, each column as one JSON
+    array (fetching 100,000 rows one by one took half a second)."""
+    params: tuple[str, ...] = ()
+    where = ""
+    if ids is not None:
+        params = (json.dumps(list(ids)),)
+        where = " AND {} IN (SELECT value FROM json_each(?))"
+
+    def arrays(sql: str, column: str = "id") -> list[Any]:
+        row = conn.execute(sql + where.format(column), params).fetchone()
+        return [json.loads(array) for array in row]
+
+    # One pass over the covering index documents_<g>_fields, not the rows and their JSON.
+    found, remote, *columns = arrays(
+        f"SELECT json_group_array(id), json_group_array(remote),"
+        f" {', '.join(f'json_group_array({name})' for name in SORTABLE_ATTRIBUTES)}"
+        f" FROM documents_{g} WHERE 1"
     )
-    return [
-        DocumentRow(
-            id=id_,
-            remote=bool(remote),
-            sort_keys={
-                name: sort_key(v) for name, v in zip(SORTABLE_ATTRIBUTES, keys, strict=True)
-            },
-        )
-        for id_, remote, *keys in rows
-    ]
-
-
-def _value_rows(conn: sqlite3.Connection, g: int, where: str, params: Any) -> list[ValueRows]:
+    keys = {
+        # Integers only: any other value sorts last, as if missing.
+        name: {id_: key for id_, key in zip(found, column, strict=True) if type(key) is int}
+        for name, column in zip(SORTABLE_ATTRIBUTES, columns, strict=True)
+    }
+    remote = [id_ for id_, flag in zip(found, remote, strict=True) if flag]
     rows = conn.execute(
-        f"SELECT field, value, json_group_array(doc_id) FROM values_{g}{where}"
-        " GROUP BY field, value",
+        f"SELECT field, value, json_group_array(doc_id) FROM values_{g} WHERE 1"
+        f"{where.format('doc_id')} GROUP BY field, value",
         params,
     )
-    return [ValueRows(field, value, json.loads(ids)) for field, value, ids in rows]
+    values_rows = [ValueRows(field, value, json.loads(array)) for field, value, array in rows]
+    return FieldRows(found, remote, keys, values_rows)
 
 
 def _load_fields(conn: sqlite3.Connection, state: _State) -> FieldIndex:
     """The fields of the live generation, read in full."""
     g = state.generation
-    return FieldIndex.build(
-        g,
-        state.revision,
-        _document_rows(conn, g, "", ()),
-        _value_rows(conn, g, "", ()),
-        Vocabulary(word for (word,) in conn.execute(f"SELECT word FROM words_{g}")),
-    )
+    vocabulary = Vocabulary(word for (word,) in conn.execute(f"SELECT word FROM words_{g}"))
+    return FieldIndex.build(g, state.revision, _field_rows(conn, g, None), vocabulary)
 
 
 def _patch_fields(conn: sqlite3.Connection, base: FieldIndex, state: _State) -> FieldIndex | None:
@@ -397,24 +425,20 @@ def _patch_fields(conn: sqlite3.Connection, base: FieldIndex, state: _State) -> 
     )
     if len(changed) > PATCH_LIMIT:
         return None
-    ids = (json.dumps(list(changed)),)
-    where = " WHERE {} IN (SELECT value FROM json_each(?))"
     documents = _documents(conn, g, list(changed))
     return base.patched(
         state.revision,
         changed,
-        _document_rows(conn, g, where.format("id"), ids),
-        _value_rows(conn, g, where.format("doc_id"), ids),
+        _field_rows(conn, g, list(changed)),
         (word for document in documents.values() for word in _searchable_words(document)),
     )
 
 
+Matcher = Callable[[str, str], BitMap]  # (FTS5 table, expression) → the ids it matches
+
+
 def ranking_rules(
-    conn: sqlite3.Connection,
-    g: int,
-    fields: FieldIndex,
-    query: SearchQuery,
-    found: TextMatch | None,
+    match: Matcher, g: int, fields: FieldIndex, query: SearchQuery, found: TextMatch | None
 ) -> list[Rule]:
     """The rules that order hits (see the module docstring), their word sets read lazily."""
     rules: list[Rule] = []
@@ -424,12 +448,12 @@ def ranking_rules(
         rules.append(SortRule(fields.orders[name], descending=direction == "desc"))
     if found is not None:
         if found.exact != found.match:
-            rules.append(SetsRule([partial(_matching, conn, g, found.exact)]))
+            rules.append(SetsRule([partial(match, f"fts_{g}", found.exact)]))
         rules.append(
             SetsRule(
                 [
-                    partial(_matching, conn, g, f"{{{name}}} : ({found.match})")
-                    for name in SEARCHABLE_ATTRIBUTES
+                    partial(match, _attribute_table(g, name), found.match)
+                    for name in RANKED_ATTRIBUTES
                 ]
             )
         )
@@ -451,15 +475,23 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: str | Path, *, max_total_hits: int = MAX_TOTAL_HITS) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        max_total_hits: int = MAX_TOTAL_HITS,
+        match_cache_size: int = MATCH_CACHE_SIZE,
+    ) -> None:
         self.path = str(path)
         self.max_total_hits = max_total_hits  # Meilisearch's pagination.maxTotalHits
-        self._lock = threading.Lock()  # guards the pool and the vocabulary cache
+        self.match_cache_size = match_cache_size
+        self._lock = threading.Lock()  # guards the pool and the caches
         self._setup_lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._pid = os.getpid()
         self._ready = False
         self._fields: dict[_State, FieldIndex] = {}  # the latest FIELD_INDEXES_KEPT
+        self._matches: OrderedDict[tuple[_State, str, str], FrozenBitMap] = OrderedDict()
 
     # --- Connections: a small pool, one connection per concurrent caller ---
 
@@ -606,7 +638,8 @@ class EmbeddedBackend:
                     with _transaction(conn, write=True):
                         _store(conn, g, batch, words=False)
                 with _transaction(conn, write=True):
-                    conn.execute(f"INSERT INTO fts_{g} (fts_{g}) VALUES ('optimize')")
+                    for table in _fts_tables(g):
+                        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
                     conn.execute(f"INSERT INTO words_{g} SELECT term FROM vocab_{g}")
                 with _transaction(conn, write=True):
                     if g not in _generations(conn):
@@ -665,18 +698,39 @@ class EmbeddedBackend:
                 del self._fields[stale]
         return fields
 
+    def _matcher(self, conn: sqlite3.Connection, state: _State) -> Matcher:
+        """_matching on this snapshot, through a cache of the latest results (the least
+        recently used go first; those of older revisions are never asked again)."""
+
+        def match(table: str, expression: str) -> BitMap:
+            key = (state, table, expression)
+            with self._lock:
+                cached = self._matches.get(key)
+                if cached is not None:
+                    self._matches.move_to_end(key)
+                    return cached
+            ids = FrozenBitMap(_matching(conn, table, expression))
+            with self._lock:
+                self._matches[key] = ids
+                while len(self._matches) > self.match_cache_size:
+                    self._matches.popitem(last=False)
+            return ids
+
+        return match
+
     def _search(self, conn: sqlite3.Connection, state: _State, query: SearchQuery) -> SearchResult:
         g = state.generation
         fields = self._field_index(conn, state)
         hits = fields.filter(query)
         words = tokens(query.text)[:MAX_QUERY_WORDS]
         found = text_match(words, fields.vocabulary) if words else None
+        match = self._matcher(conn, state)
         if found is not None and hits:
-            hits = hits & _matching(conn, g, found.match)
+            hits = hits & match(f"fts_{g}", found.match)
         # Like Meilisearch's maxTotalHits: pages stop there, the total stays exact.
         offset = (query.page - 1) * query.per_page
         limit = max(0, min(query.per_page, self.max_total_hits - offset))
-        rules = ranking_rules(conn, g, fields, query, found)
+        rules = ranking_rules(match, g, fields, query, found)
         ids = bucket_sort(hits, rules, offset, limit, descending_ids=True)
         documents = _documents(conn, g, ids)
         return SearchResult(

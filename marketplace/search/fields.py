@@ -43,15 +43,6 @@ VALUE_FILTERS = (
 
 
 @dataclass(frozen=True)
-class DocumentRow:
-    """What filters and sorts read of one document besides its values."""
-
-    id: int
-    remote: bool
-    sort_keys: Mapping[str, int | None]  # per SORTABLE_ATTRIBUTES
-
-
-@dataclass(frozen=True)
 class ValueRows:
     """The documents holding one value of one field."""
 
@@ -60,9 +51,15 @@ class ValueRows:
     ids: Sequence[int]
 
 
-def sort_key(value: object) -> int | None:
-    """The integer a sortable value sorts by; anything else sorts last, as if missing."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+@dataclass(frozen=True)
+class FieldRows:
+    """The field values of some documents (all of them, or those a write changed), column by
+    column: a row object per document would cost more than the rest of the load."""
+
+    ids: Sequence[int]
+    remote: Sequence[int]  # those of the ids working remotely
+    sort_keys: Mapping[str, Mapping[int, int]]  # per SORTABLE_ATTRIBUTES: id → its integer value
+    values: Sequence[ValueRows]
 
 
 @dataclass
@@ -82,64 +79,52 @@ class FieldIndex:
 
     @classmethod
     def build(
-        cls,
-        generation: int,
-        revision: int,
-        documents: Iterable[DocumentRow],
-        values: Iterable[ValueRows],
-        vocabulary: Vocabulary,
+        cls, generation: int, revision: int, rows: FieldRows, vocabulary: Vocabulary
     ) -> FieldIndex:
-        index = cls(generation, revision, vocabulary)
-        keys: dict[str, dict[int, int]] = {name: {} for name in SORTABLE_ATTRIBUTES}
-        for row in documents:
-            index.everything.add(row.id)
-            if row.remote:
-                index.remote.add(row.id)
-            for name, key in row.sort_keys.items():
-                if key is not None:
-                    keys[name][row.id] = key
-        index.orders = {name: SortOrder(keys[name]) for name in SORTABLE_ATTRIBUTES}
-        for rows in values:
-            index.values[rows.field].setdefault(rows.value, BitMap()).update(rows.ids)
+        index = cls(
+            generation,
+            revision,
+            vocabulary,
+            BitMap(rows.ids),
+            BitMap(rows.remote),
+            orders={name: SortOrder(rows.sort_keys.get(name, {})) for name in SORTABLE_ATTRIBUTES},
+        )
+        index._add_values(rows.values)
         return index
 
     def patched(
-        self,
-        revision: int,
-        changed: BitMap,
-        documents: Iterable[DocumentRow],
-        values: Iterable[ValueRows],
-        words: Iterable[str],
+        self, revision: int, changed: BitMap, rows: FieldRows, words: Iterable[str]
     ) -> FieldIndex:
-        """A copy where the `changed` documents are replaced by their current rows (those
-        deleted have none)."""
+        """A copy where the `changed` documents are replaced by their current `rows` (those
+        deleted have none). What the change leaves as it was is shared, not copied."""
         copy = FieldIndex(
             self.generation,
             revision,
             self.vocabulary.extended(words),
-            self.everything - changed,
-            self.remote - changed,
+            (self.everything - changed) | BitMap(rows.ids),
+            (self.remote - changed) | BitMap(rows.remote),
             {
-                name: {value: ids - changed for value, ids in by_value.items()}
+                name: {
+                    value: ids - changed if ids.intersect(changed) else ids
+                    for value, ids in by_value.items()
+                }
                 for name, by_value in self.values.items()
             },
-            {name: order.copy() for name, order in self.orders.items()},
+            {
+                name: order.patched(changed, rows.sort_keys.get(name, {}))
+                for name, order in self.orders.items()
+            },
         )
-        for id_ in changed:
-            for order in copy.orders.values():
-                order.discard(id_)
-        for row in documents:
-            copy.everything.add(row.id)
-            if row.remote:
-                copy.remote.add(row.id)
-            for name, key in row.sort_keys.items():
-                copy.orders[name].set(row.id, key)
-        for rows in values:
-            copy.values[rows.field].setdefault(rows.value, BitMap()).update(rows.ids)
         for by_value in copy.values.values():
             for value in [value for value, ids in by_value.items() if not ids]:
                 del by_value[value]
+        copy._add_values(rows.values)
         return copy
+
+    def _add_values(self, values: Iterable[ValueRows]) -> None:
+        for rows in values:
+            by_value = self.values[rows.field]
+            by_value[rows.value] = by_value.get(rows.value, BitMap()) | BitMap(rows.ids)
 
     def _any(self, name: str, wanted: Iterable[str]) -> BitMap:
         by_value = self.values[name]

@@ -86,11 +86,6 @@ def encode(key: int, id_: int) -> int:
     return key * ID_SPAN + id_
 
 
-def decode(entry: int) -> tuple[int, int]:
-    key, id_ = divmod(entry, ID_SPAN)
-    return key, id_
-
-
 class SortOrder:
     """The documents' values of one sortable field, presorted as encoded (value, id) pairs.
     Documents without an integer value are not in it (they sort last, like in Meilisearch)."""
@@ -98,14 +93,26 @@ class SortOrder:
     def __init__(self, keys: Mapping[int, int]) -> None:
         self.keys = dict(keys)
         self.ids = BitMap(self.keys)
-        self.entries = sorted(encode(key, id_) for id_, key in self.keys.items())
+        self.entries = [key * ID_SPAN + id_ for id_, key in self.keys.items()]
+        self.entries.sort()
 
-    def copy(self) -> SortOrder:
-        clone = SortOrder.__new__(SortOrder)
-        clone.keys, clone.ids, clone.entries = dict(self.keys), self.ids.copy(), list(self.entries)
-        return clone
+    def patched(self, changed: Iterable[int], keys: Mapping[int, int]) -> SortOrder:
+        """The order once the `changed` ids have these keys (none: deleted, or no value);
+        itself when that changes nothing."""
+        changed = list(changed)
+        if all(self.keys.get(id_) == keys.get(id_) for id_ in changed):
+            return self
+        copy = SortOrder.__new__(SortOrder)
+        copy.keys, copy.ids, copy.entries = dict(self.keys), self.ids.copy(), list(self.entries)
+        for id_ in changed:
+            copy._discard(id_)
+            if (key := keys.get(id_)) is not None:
+                copy.keys[id_] = key
+                copy.ids.add(id_)
+                bisect.insort(copy.entries, encode(key, id_))
+        return copy
 
-    def discard(self, id_: int) -> None:
+    def _discard(self, id_: int) -> None:
         key = self.keys.pop(id_, None)
         if key is not None:
             self.ids.discard(id_)
@@ -113,13 +120,6 @@ class SortOrder:
             i = bisect.bisect_left(self.entries, entry)
             if i < len(self.entries) and self.entries[i] == entry:
                 del self.entries[i]
-
-    def set(self, id_: int, key: int | None) -> None:
-        self.discard(id_)
-        if key is not None:
-            self.keys[id_] = key
-            self.ids.add(id_)
-            bisect.insort(self.entries, encode(key, id_))
 
     def between(self, low: int | None, high: int | None) -> BitMap:
         """Ids whose value lies within [low, high] (either bound may be open)."""

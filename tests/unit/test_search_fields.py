@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyroaring import BitMap
 
-from marketplace.search.fields import DocumentRow, FieldIndex, ValueRows
+from marketplace.search.fields import FieldIndex, FieldRows, ValueRows
 from marketplace.search.query import SearchQuery
 from marketplace.search.settings import SORTABLE_ATTRIBUTES
 from marketplace.search.text import Vocabulary
@@ -28,24 +28,26 @@ DOCUMENT = st.fixed_dictionaries(
 CORPUS = st.dictionaries(st.integers(min_value=1, max_value=30), DOCUMENT, max_size=15)
 
 
-def rows(corpus: dict[int, dict[str, Any]]) -> tuple[list[DocumentRow], list[ValueRows]]:
-    documents = [
-        DocumentRow(id_, d["remote"], {name: d[name] for name in SORTABLE_ATTRIBUTES})
-        for id_, d in corpus.items()
-    ]
-    values = [
-        ValueRows(field, value, [id_])
-        for id_, d in corpus.items()
-        for field in ("regions", "needs")
-        for value in d[field]
-    ]
-    return documents, values
+def rows(corpus: dict[int, dict[str, Any]]) -> FieldRows:
+    return FieldRows(
+        ids=list(corpus),
+        remote=[id_ for id_, d in corpus.items() if d["remote"]],
+        sort_keys={
+            name: {id_: d[name] for id_, d in corpus.items() if d[name] is not None}
+            for name in SORTABLE_ATTRIBUTES
+        },
+        values=[
+            ValueRows(field, value, [id_])
+            for id_, d in corpus.items()
+            for field in ("regions", "needs")
+            for value in d[field]
+        ],
+    )
 
 
 def build(corpus: dict[int, dict[str, Any]], revision: int) -> FieldIndex:
-    documents, values = rows(corpus)
     words = Vocabulary(word for d in corpus.values() for word in d["words"])
-    return FieldIndex.build(1, revision, documents, values, words)
+    return FieldIndex.build(1, revision, rows(corpus), words)
 
 
 def state(index: FieldIndex) -> tuple[Any, ...]:
@@ -67,9 +69,9 @@ def test_a_patched_index_equals_a_fresh_one(
 ) -> None:
     after = {i: d for i, d in {**before, **changes}.items() if i not in deleted - set(changes)}
     changed = BitMap(changes) | BitMap(deleted)
-    documents, values = rows({i: d for i, d in after.items() if i in changed})
     words = [word for i in changed if i in after for word in after[i]["words"]]
-    patched = build(before, 1).patched(2, changed, documents, values, words)
+    current = rows({i: d for i, d in after.items() if i in changed})
+    patched = build(before, 1).patched(2, changed, current, words)
     assert state(patched) == state(build(after, 2))
     # Words of deleted documents may stay (they only add typo alternatives matching nothing).
     assert set(build(after, 2).vocabulary) <= set(patched.vocabulary)
@@ -81,8 +83,8 @@ def test_patching_leaves_the_original_untouched() -> None:
                   "rating": 0, "published_at": 1, "words": {"site"}}}  # fmt: skip
     original = build(corpus, 1)
     before = state(original)
-    documents, values = rows({1: {**corpus[1], "remote": False, "regions": {"53"}}})
-    original.patched(2, BitMap([1]), documents, values, ["vente"])
+    current = rows({1: {**corpus[1], "remote": False, "regions": {"53"}, "price_cents": 7}})
+    original.patched(2, BitMap([1]), current, ["vente"])
     assert state(original) == before
     assert "vente" not in original.vocabulary
 

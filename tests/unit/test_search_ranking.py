@@ -11,6 +11,7 @@ from pyroaring import BitMap
 
 from marketplace.search.ranking import (
     DIRECT_SORT_SHARE,
+    ID_SPAN,
     Rule,
     SetsRule,
     SortOrder,
@@ -108,13 +109,13 @@ def test_only_the_sets_a_page_reaches_are_computed() -> None:
     assert asked == ["title"]
 
 
-def test_sort_order_updates_in_place() -> None:
+def test_a_patched_sort_order() -> None:
     order = SortOrder({1: 500, 2: 100, 3: 300})
-    order.set(2, 900)
-    order.set(4, 200)
-    order.set(3, None)
-    order.discard(1)
-    assert order.keys == {2: 900, 4: 200}
-    assert list(order.between(150, 950)) == [2, 4]
-    assert list(order.between(None, 250)) == [4]
-    assert list(order.between(901, None)) == []
+    patched = order.patched([1, 2, 3, 4], {2: 900, 4: 200})  # 1 and 3 lose their value
+    assert patched.keys == {2: 900, 4: 200}
+    assert list(patched.between(150, 950)) == [2, 4]
+    assert list(patched.between(None, 250)) == [4]
+    assert list(patched.between(901, None)) == []
+    assert order.keys == {1: 500, 2: 100, 3: 300}  # untouched: searches may still read it
+    assert [entry % ID_SPAN for entry in order.entries] == [2, 3, 1]  # by value
+    assert order.patched([2, 5], {2: 100}) is order  # nothing changed: shared
