@@ -45,6 +45,7 @@ PRICE_BAND_LABELS = {
 def query_from_request():  # type: ignore[no-untyped-def]
     args = request.args
     return build_query(
+        date.today(),
         text=args.get("q", ""),
         needs=args.getlist("need"),
         regions=args.getlist("region"),
@@ -107,7 +108,7 @@ def recommended() -> str:
     groups: list[tuple[dict, object]] = []
     failed = False
     if diagnosis is not None and diagnosis.needs:
-        queries = recommendation_queries(diagnosis.needs, company.region.code)
+        queries = recommendation_queries(diagnosis.needs, company.region.code, date.today())
         try:
             results = current_app.extensions["search"].multi_search(queries)
         except SearchError:

@@ -113,6 +113,9 @@ def offer_facts(offer: Offer) -> OfferFacts:
         duration_days=offer.duration_days,
         languages=tuple(offer.languages),
         published_at=offer.published_at or offer.created_at,
+        visible_through=offer.provider.current_label.valid_until
+        if offer.provider.current_label
+        else None,
     )
 
 

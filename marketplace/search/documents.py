@@ -6,7 +6,7 @@ Documents are derived from the database (the source of truth) and can always be 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypedDict
 
 from marketplace.taxonomy import french_category_label
@@ -19,6 +19,8 @@ PRICE_BANDS = (
     (500_000, "2000_5000"),
     (None, "over_5000"),
 )
+# `visible_through` of an offer whose label has no end date.
+ALWAYS_VISIBLE = 9999_12_31
 
 
 class OfferDocument(TypedDict):
@@ -44,6 +46,9 @@ class OfferDocument(TypedDict):
     programmes: list[str]
     rating: int  # average rating × 100 (450 = 4.5 stars), 0 without reviews
     published_at: int  # Unix seconds
+    # The last day the offer is visible (its label's end date) as YYYYMMDD: searches filter
+    # on it, so an offer leaves the results the day its label lapses, sweep or not.
+    visible_through: int
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,12 @@ class OfferFacts:
     published_at: datetime
     programmes: tuple[str, ...] = ()
     rating: int = 0
+    visible_through: date | None = None  # None: no end date
+
+
+def day_number(day: date) -> int:
+    """A day as the integer YYYYMMDD, which both backends compare as a number."""
+    return day.year * 10_000 + day.month * 100 + day.day
 
 
 def price_band(price_cents: int) -> str:
@@ -104,5 +115,8 @@ def offer_document(facts: OfferFacts) -> dict[str, Any]:
         "programmes": sorted(facts.programmes),
         "rating": facts.rating,
         "published_at": int(facts.published_at.timestamp()),
+        "visible_through": (
+            ALWAYS_VISIBLE if facts.visible_through is None else day_number(facts.visible_through)
+        ),
     }
     return dict(document)

@@ -37,7 +37,13 @@ from typing import Any
 from pyroaring import BitMap, FrozenBitMap
 
 from marketplace.search.backend import SearchError
-from marketplace.search.fields import VALUE_FIELDS, FieldIndex, FieldRows, ValueRows
+from marketplace.search.fields import (
+    ORDERED_FIELDS,
+    VALUE_FIELDS,
+    FieldIndex,
+    FieldRows,
+    ValueRows,
+)
 from marketplace.search.query import (
     HIGHLIGHT_POST,
     HIGHLIGHT_PRE,
@@ -50,7 +56,6 @@ from marketplace.search.query import (
 from marketplace.search.ranking import Rule, SetsRule, SortRule, bucket_sort
 from marketplace.search.settings import (
     SEARCHABLE_ATTRIBUTES,
-    SORTABLE_ATTRIBUTES,
     synonym_groups,
 )
 from marketplace.search.text import (
@@ -62,7 +67,7 @@ from marketplace.search.text import (
     typo_candidates,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 FTS_COLUMNS = ", ".join(f'"{name}"' for name in SEARCHABLE_ATTRIBUTES)
 # The attribute rule ranks documents by the first of these that matches the whole query. Each
 # has an FTS5 table of its own: matching one short column there takes 1-3 ms at 100,000
@@ -189,7 +194,7 @@ def _create_tables(conn: sqlite3.Connection, g: int) -> None:
     conn.execute(
         f"CREATE TABLE documents_{g} (id INTEGER PRIMARY KEY, json TEXT NOT NULL, category TEXT,"
         " remote INTEGER NOT NULL, delivery_mode TEXT, price_cents INTEGER, price_band TEXT,"
-        " provider_kind TEXT, rating INTEGER, published_at INTEGER)"
+        " provider_kind TEXT, rating INTEGER, published_at INTEGER, visible_through INTEGER)"
     )
     conn.execute(
         f"CREATE TABLE values_{g} (doc_id INTEGER NOT NULL, field TEXT NOT NULL,"
@@ -197,7 +202,7 @@ def _create_tables(conn: sqlite3.Connection, g: int) -> None:
     )
     conn.execute(
         f"CREATE INDEX documents_{g}_fields ON documents_{g}"
-        f" (id, remote, {', '.join(SORTABLE_ATTRIBUTES)})"
+        f" (id, remote, {', '.join(ORDERED_FIELDS)})"
     )
     conn.execute(f"CREATE INDEX values_{g}_lookup ON values_{g} (field, value, doc_id)")
     conn.execute(f"CREATE VIRTUAL TABLE fts_{g} USING fts5({FTS_COLUMNS}, {TOKENIZER})")
@@ -272,6 +277,7 @@ def _row(doc: dict[str, Any]) -> tuple[Any, ...]:
             doc.get("provider_kind"),
             doc.get("rating"),
             doc.get("published_at"),
+            doc.get("visible_through"),
         )
     except (KeyError, TypeError, ValueError) as error:
         # Meilisearch rejects such a document too (a failed task): same error for the caller.
@@ -297,7 +303,7 @@ def _store(
             ]
         texts.append((id_, *(_text(doc.get(name)) for name in SEARCHABLE_ATTRIBUTES)))
     _remove(conn, g, [(id_,) for id_ in latest])
-    conn.executemany(f"INSERT INTO documents_{g} VALUES ({', '.join('?' * 10)})", rows)
+    conn.executemany(f"INSERT INTO documents_{g} VALUES ({', '.join('?' * 11)})", rows)
     conn.executemany(f"INSERT INTO values_{g} VALUES (?, ?, ?)", values)
     marks = ", ".join("?" * (len(SEARCHABLE_ATTRIBUTES) + 1))
     conn.executemany(f"INSERT INTO fts_{g} (rowid, {FTS_COLUMNS}) VALUES ({marks})", texts)
@@ -386,13 +392,13 @@ def _field_rows(conn: sqlite3.Connection, g: int, ids: Sequence[int] | None) -> 
     # One pass over the covering index documents_<g>_fields, not the rows and their JSON.
     found, remote, *columns = arrays(
         f"SELECT json_group_array(id), json_group_array(remote),"
-        f" {', '.join(f'json_group_array({name})' for name in SORTABLE_ATTRIBUTES)}"
+        f" {', '.join(f'json_group_array({name})' for name in ORDERED_FIELDS)}"
         f" FROM documents_{g} WHERE 1"
     )
     keys = {
         # Integers only: any other value sorts last, as if missing.
         name: {id_: key for id_, key in zip(found, column, strict=True) if type(key) is int}
-        for name, column in zip(SORTABLE_ATTRIBUTES, columns, strict=True)
+        for name, column in zip(ORDERED_FIELDS, columns, strict=True)
     }
     remote = [id_ for id_, flag in zip(found, remote, strict=True) if flag]
     rows = conn.execute(

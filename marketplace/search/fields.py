@@ -30,6 +30,8 @@ VALUE_FIELDS = (
     "price_band",
     "provider_kind",
 )
+# Integer fields held in order: the sortable ones, and the end of visibility (a range filter).
+ORDERED_FIELDS = (*SORTABLE_ATTRIBUTES, "visible_through")
 # Query attribute → the field its values filter (values OR-ed inside, fields AND-ed).
 VALUE_FILTERS = (
     ("needs", "needs"),
@@ -58,7 +60,7 @@ class FieldRows:
 
     ids: Sequence[int]
     remote: Sequence[int]  # those of the ids working remotely
-    sort_keys: Mapping[str, Mapping[int, int]]  # per SORTABLE_ATTRIBUTES: id → its integer value
+    sort_keys: Mapping[str, Mapping[int, int]]  # per ORDERED_FIELDS: id → its integer value
     values: Sequence[ValueRows]
 
 
@@ -87,7 +89,7 @@ class FieldIndex:
             vocabulary,
             BitMap(rows.ids),
             BitMap(rows.remote),
-            orders={name: SortOrder(rows.sort_keys.get(name, {})) for name in SORTABLE_ATTRIBUTES},
+            orders={name: SortOrder(rows.sort_keys.get(name, {})) for name in ORDERED_FIELDS},
         )
         index._add_values(rows.values)
         return index
@@ -142,6 +144,9 @@ class FieldIndex:
         if query.regions:
             served = self._any("regions", query.regions)
             kept = kept & (served | self.remote if query.include_remote else served)
+        if query.visible_on is not None:
+            # Documents without the field (indexed before it existed) stay.
+            kept = kept - self.orders["visible_through"].between(None, query.visible_on - 1)
         if query.price_min_cents is not None or query.price_max_cents is not None:
             kept = kept & self.orders["price_cents"].between(
                 query.price_min_cents, query.price_max_cents

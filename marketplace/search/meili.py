@@ -86,6 +86,9 @@ def build_filter(query: SearchQuery) -> list[str | list[str]]:
         groups.append(f"price_cents >= {int(query.price_min_cents)}")
     if query.price_max_cents is not None:
         groups.append(f"price_cents <= {int(query.price_max_cents)}")
+    if query.visible_on is not None:
+        # NOT: documents without the attribute (indexed before it existed) stay visible.
+        groups.append(f"NOT visible_through < {int(query.visible_on)}")
     return groups
 
 

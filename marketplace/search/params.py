@@ -4,9 +4,10 @@ unknown values are dropped rather than refused, so a shared or old link still wo
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from marketplace.geo import REGION_BY_CODE
-from marketplace.search.documents import PRICE_BANDS
+from marketplace.search.documents import PRICE_BANDS, day_number
 from marketplace.search.query import FACETS, MAX_PER_PAGE, MAX_TOTAL_HITS, SORTS, SearchQuery
 from marketplace.taxonomy import CATEGORY_CODES
 
@@ -29,6 +30,7 @@ def _int(raw: str | None, default: int, low: int, high: int) -> int:
 
 
 def build_query(
+    today: date,
     text: str = "",
     needs: Iterable[str] = (),
     regions: Iterable[str] = (),
@@ -51,6 +53,7 @@ def build_query(
         provider_kinds=_keep(provider_kinds, PROVIDER_KINDS),
         price_bands=_keep(price_bands, PRICE_BAND_CODES),
         programmes=tuple(dict.fromkeys(p for p in programmes if p))[:20],
+        visible_on=day_number(today),
         sort=sort if sort in SORTS else "relevance",
         page=_int(str(page) if page is not None else None, 1, 1, MAX_TOTAL_HITS // per + 1),
         per_page=per,

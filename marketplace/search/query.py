@@ -5,7 +5,9 @@ Semantics every backend keeps (the contract suite checks them):
   matches as a prefix; words of 5+ letters tolerate one typo, 9+ two; synonyms (data file)
   match both ways; accents and case are ignored.
 - filters: values inside one filter are OR-ed, different filters are AND-ed; `regions` matches
-  offers serving any of the regions, or working remotely when `include_remote` is set.
+  offers serving any of the regions, or working remotely when `include_remote` is set;
+  `visible_on` (a day as YYYYMMDD) drops offers whose `visible_through` is earlier (documents
+  without one stay).
 - facets: counts of each value among all hits of the query with its filters applied (Meilisearch
   `facetDistribution`), for the facet fields asked.
 - pagination: exact totals (`hitsPerPage`/`page`), pages numbered from 1.
@@ -55,6 +57,7 @@ class SearchQuery:
     price_bands: tuple[str, ...] = ()
     price_min_cents: int | None = None
     price_max_cents: int | None = None
+    visible_on: int | None = None
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20

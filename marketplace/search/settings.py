@@ -28,6 +28,7 @@ FILTERABLE_ATTRIBUTES = (
     "languages",
     "provider_kind",
     "programmes",
+    "visible_through",
 )
 SORTABLE_ATTRIBUTES = ("price_cents", "rating", "published_at")
 DISPLAYED_ATTRIBUTES = ("*",)

@@ -10,7 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ def offer(
     rating: int = 0,
     programmes: tuple[str, ...] = (),
     languages: tuple[str, ...] = ("fr",),
+    visible_through: date | None = None,
 ) -> dict[str, Any]:
     return offer_document(
         OfferFacts(
@@ -62,6 +63,7 @@ def offer(
             published_at=PUBLISHED_FROM + timedelta(days=id * 7 % 23),
             programmes=programmes,
             rating=rating,
+            visible_through=visible_through,
         )
     )
 
@@ -98,12 +100,13 @@ OFFERS = [
     offer(7, "Mise en place d'un CRM",
           "Centralisez vos contacts et suivez vos devis.",
           "Choix de l'outil, import des fichiers clients et formation des équipes.",
-          "crm", regions=("52",), mode="remote", price=240_000, rating=420),
+          "crm", regions=("52",), mode="remote", price=240_000, rating=420,
+          visible_through=date(2026, 6, 30)),
     offer(8, "Gestion de la relation client pour commerçants",
           "Fidélisez vos clients avec des relances automatiques.",
           "Programme de fidélité, emailing et tableau de bord.",
           "crm", regions=("44",), mode="hybrid", price=60_000, rating=380,
-          provider="Les Ateliers Bleus"),
+          provider="Les Ateliers Bleus", visible_through=date(2026, 12, 31)),
     offer(9, "Mise en conformité RGPD",
           "Registre des traitements, mentions légales et consentement.",
           "Accompagnement par un juriste spécialisé en protection des données.",

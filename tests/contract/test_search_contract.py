@@ -217,6 +217,21 @@ def test_remote_alone_is_no_filter(backend: SearchBackend, offers: Documents) ->
     assert found(backend, include_remote=True) == set(offers)
 
 
+def test_offers_leave_the_results_the_day_after_their_last_visible_day(
+    writable_backend: SearchBackend, offers: Documents
+) -> None:
+    """Offer 7's label ends on 30 June 2026 and offer 8's on 31 December; a document indexed
+    before `visible_through` existed (offer 9 here) stays visible."""
+    legacy = {key: value for key, value in offers[9].items() if key != "visible_through"}
+    writable_backend.upsert([legacy])
+    assert found(writable_backend, visible_on=20260630) == set(offers)
+    assert found(writable_backend, visible_on=20260701) == set(offers) - {7}
+    assert found(writable_backend, visible_on=20270101) == set(offers) - {7, 8}
+    crm = found(writable_backend, "crm")
+    assert {7, 8} <= crm
+    assert found(writable_backend, "crm", visible_on=20270101) == crm - {7, 8}
+
+
 def test_filters_apply_to_text_searches(backend: SearchBackend, offers: Documents) -> None:
     everywhere = found(backend, "formation")
     remote = found(backend, "formation", delivery_modes=("remote",))

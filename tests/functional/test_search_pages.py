@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from marketplace.catalog.models import Offer
 from marketplace.catalog.operations import create_offer, publish_offer
 from marketplace.diagnosis.operations import submit_diagnosis
 from marketplace.extensions import db
-from marketplace.search.sync import process_outbox
+from marketplace.search.sync import process_outbox, reindex
 from tests.factories import admin_user, approved_label, company_user, login, provider_user
 from tests.functional.test_diagnosis_pages import answers
 from tests.unit.test_catalog_operations import offer_input
@@ -132,3 +133,21 @@ def test_search_api(client: FlaskClient, catalogue: dict[str, int]) -> None:
     assert "<mark>" in body["hits"][0]["highlights"]["title"]
     assert body["facets"]["needs"] == {"ecommerce": 1}
     assert client.get("/api/v1/search?page_size=500").status_code == 422
+
+
+def test_an_offer_leaves_search_the_day_its_label_lapses(
+    app: Flask, client: FlaskClient, catalogue: dict[str, int]
+) -> None:
+    """The Lyon label ended yesterday; the index was last updated the day before and no expiry
+    sweep has run: do the search page and the API still leave the audit out?"""
+    yesterday = TODAY - timedelta(days=1)
+    with app.app_context():
+        offer = db.session.get(Offer, catalogue["audit"])
+        offer.provider.current_label.valid_until = yesterday
+        reindex(db.session, app.extensions["search"], yesterday)  # indexed while still live
+        db.session.commit()
+    assert "Audit de" not in text_of(client, "/search?q=audit")
+    assert "Boutique en ligne" in text_of(client, "/search")
+    body = client.get("/api/v1/search?q=cybersecurite").get_json()
+    assert body["total"] == 0
+    assert client.get("/api/v1/search").get_json()["total"] == 2

@@ -171,6 +171,8 @@ def test_empty_query_is_a_placeholder_search() -> None:
         (SearchQuery(price_min_cents=10_000), ["price_cents >= 10000"]),
         (SearchQuery(price_max_cents=0), ["price_cents <= 0"]),
         (SearchQuery(needs=("seo", "seo")), [['needs = "seo"']]),
+        # NOT keeps documents indexed before the attribute existed, like the embedded index.
+        (SearchQuery(visible_on=20261127), ["NOT visible_through < 20261127"]),
     ],
 )
 def test_each_filter(query: SearchQuery, expected: list[Any]) -> None:
@@ -250,11 +252,12 @@ def test_every_filter_and_sort_attribute_is_declared_in_the_settings() -> None:
         price_bands=("a",),
         price_min_cents=1,
         price_max_cents=2,
+        visible_on=3,
     )
     conditions = [
         c for group in build_filter(query) for c in ([group] if isinstance(group, str) else group)
     ]
-    attributes = {condition.split(" ", 1)[0] for condition in conditions}
+    attributes = {condition.removeprefix("NOT ").split(" ", 1)[0] for condition in conditions}
     assert attributes <= set(FILTERABLE_ATTRIBUTES)
     assert set(FACETS) <= set(FILTERABLE_ATTRIBUTES)  # facets need filterable attributes
     assert {s[0] for s in SORTS.values() if s} <= set(SORTABLE_ATTRIBUTES)

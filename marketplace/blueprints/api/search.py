@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from flask import abort, current_app
@@ -28,6 +29,7 @@ def search(args: dict[str, Any]) -> SearchResult:
     Repeat a filter to OR its values (`need=crm&need=marketing`); different filters AND.
     """
     query = build_query(
+        date.today(),
         text=args["q"],
         needs=args["need"],
         regions=args["region"],
