@@ -168,15 +168,6 @@ def _highlights(document: dict[str, Any], found: TextMatch) -> dict[str, str]:
     return {name: text for name, text in marked.items() if HIGHLIGHT_PRE in text}
 
 
-def _in(name: str, values: Sequence[Any], params: dict[str, Any]) -> str:
-    """`(:name_0, :name_1…)` with the values added to params."""
-    keys = []
-    for i, value in enumerate(dict.fromkeys(values)):
-        params[f"{name}_{i}"] = value
-        keys.append(f":{name}_{i}")
-    return "(" + ", ".join(keys) + ")"
-
-
 # --- Storage -------------------------------------------------------------------------------------
 
 
@@ -327,10 +318,17 @@ def _documents(
     conn: sqlite3.Connection, g: int, ids: Sequence[int] | None = None
 ) -> dict[int, dict[str, Any]]:
     """Documents by id: these, or all of them."""
-    params: dict[str, Any] = {}
-    where = "" if ids is None else f" WHERE id IN {_in('id', ids, params)}"
-    rows = conn.execute(f"SELECT id, json FROM documents_{g}{where}", params)
+    where, params = _among("id", ids)
+    rows = conn.execute(f"SELECT id, json FROM documents_{g} WHERE 1{where}", params)
     return {int(id_): json.loads(raw) for id_, raw in rows}
+
+
+def _among(column: str, ids: Sequence[int] | None) -> tuple[str, tuple[str, ...]]:
+    """` AND <column> IN (these ids)` and its parameter, or nothing for all documents. The ids
+    go as one JSON array: any number of them, one parameter."""
+    if ids is None:
+        return "", ()
+    return f" AND {column} IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
 
 
 def _get(conn: sqlite3.Connection, key: str) -> str | None:
@@ -379,31 +377,25 @@ def _matching(conn: sqlite3.Connection, table: str, expression: str) -> BitMap:
 def _field_rows(conn: sqlite3.Connection, g: int, ids: Sequence[int] | None) -> FieldRows:
     """The field values of these documents, or of all of them, each column as one JSON
     array (fetching 100,000 rows one by one took half a second)."""
-    params: tuple[str, ...] = ()
-    where = ""
-    if ids is not None:
-        params = (json.dumps(list(ids)),)
-        where = " AND {} IN (SELECT value FROM json_each(?))"
-
-    def arrays(sql: str, column: str = "id") -> list[Any]:
-        row = conn.execute(sql + where.format(column), params).fetchone()
-        return [json.loads(array) for array in row]
-
+    where, params = _among("id", ids)
     # One pass over the covering index documents_<g>_fields, not the rows and their JSON.
-    found, remote, *columns = arrays(
+    row = conn.execute(
         f"SELECT json_group_array(id), json_group_array(remote),"
         f" {', '.join(f'json_group_array({name})' for name in ORDERED_FIELDS)}"
-        f" FROM documents_{g} WHERE 1"
-    )
+        f" FROM documents_{g} WHERE 1{where}",
+        params,
+    ).fetchone()
+    found, remote, *columns = [json.loads(array) for array in row]
     keys = {
         # Integers only: any other value sorts last, as if missing.
         name: {id_: key for id_, key in zip(found, column, strict=True) if type(key) is int}
         for name, column in zip(ORDERED_FIELDS, columns, strict=True)
     }
     remote = [id_ for id_, flag in zip(found, remote, strict=True) if flag]
+    where, params = _among("doc_id", ids)
     rows = conn.execute(
-        f"SELECT field, value, json_group_array(doc_id) FROM values_{g} WHERE 1"
-        f"{where.format('doc_id')} GROUP BY field, value",
+        f"SELECT field, value, json_group_array(doc_id) FROM values_{g} WHERE 1{where}"
+        " GROUP BY field, value",
         params,
     )
     values_rows = [ValueRows(field, value, json.loads(array)) for field, value, array in rows]
