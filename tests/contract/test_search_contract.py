@@ -514,6 +514,35 @@ def test_embedded_writes_of_another_process_are_seen_at_once(
         backend.close()
 
 
+def test_embedded_searches_during_writes_see_whole_revisions(
+    embedded: EmbeddedBackend, tmp_path: Path, offers: Documents
+) -> None:
+    """Another process renames offers one write at a time while this one searches: each
+    answer counts the renamed offers of one revision, words and facets alike."""
+    writer = EmbeddedBackend(tmp_path / "index.sqlite3")
+    seen: list[tuple[int, int]] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            result = embedded.search(SearchQuery(text="licornes", facets=("category",)))
+            seen.append((result.total, sum(result.facets["category"].values())))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for id_ in sorted(offers):
+            writer.upsert([{**offers[id_], "title": f"Licornes {id_}"}])
+    finally:
+        done.set()
+        watcher.join()
+        writer.close()
+    totals = [total for total, _counted in seen]
+    assert all(total == counted for total, counted in seen)
+    assert totals == sorted(totals)  # never a step back
+    assert embedded.search(SearchQuery(text="licornes")).total == len(offers)
+
+
 def test_embedded_searches_never_see_a_half_built_index(
     embedded: EmbeddedBackend, offers: Documents
 ) -> None:
