@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask, request, url_for
-from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask_babel import format_currency, format_date, format_time, get_locale
 from markupsafe import Markup, escape
 
 from marketplace.geo import REGIONS
@@ -29,11 +29,17 @@ def money(cents: int | None) -> str:
 
 
 def short_date(value: date | datetime | None) -> str:
+    """A date, or a date and time to the minute ("15 nov. 2026, 13:00"), in Paris time."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(value, "medium")
+        return f"{format_date(value, 'medium')}, {format_time(value, 'short')}"
     return format_date(value, "medium")
+
+
+def day(value: date | datetime | None) -> str:
+    """Only the day ("15 nov. 2026"); a UTC datetime's day as seen in Paris."""
+    return "" if value is None else format_date(value, "medium")
 
 
 def url_for_page(page: int) -> str:
@@ -62,6 +68,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(highlight, "highlight")
     app.add_template_filter(short_date, "short_date")
+    app.add_template_filter(day, "day")
     app.add_template_filter(category_label, "category_label")
     app.add_template_filter(status_label, "label_status")
     app.add_template_global(url_for_page)

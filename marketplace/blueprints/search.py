@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from marketplace.geo import REGIONS
 from marketplace.search.backend import SearchError
 from marketplace.search.params import build_query
-from marketplace.search.recommend import recommendation_queries
+from marketplace.search.recommend import recommendation_queries, recommendations
 from marketplace.taxonomy import CATEGORY_LABELS
 
 bp = Blueprint("search", __name__)
@@ -110,7 +110,7 @@ def recommended() -> str:
     if diagnosis is not None and diagnosis.needs:
         queries = recommendation_queries(diagnosis.needs, company.region.code, date.today())
         try:
-            results = current_app.extensions["search"].multi_search(queries)
+            results = recommendations(current_app.extensions["search"].multi_search(queries))
         except SearchError:
             current_app.logger.exception("recommendations failed")
             results, failed = [], True
