@@ -335,7 +335,7 @@ TEMPLATES: dict[str, tuple[_Template, ...]] = {
         ),
         T(
             "management",
-            "Logiciel de gestion (ERP) adapté à {sector}",
+            "Logiciel de gestion (ERP) pour {sector}",
             "Devis, stocks, achats, factures et comptabilité reliés dans un seul logiciel de "
             "gestion.",
             "Cartographie des processus, choix de l'ERP, paramétrage, reprise des données et "
