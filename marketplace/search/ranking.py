@@ -93,6 +93,7 @@ class SortOrder:
     def __init__(self, keys: Mapping[int, int]) -> None:
         self.keys = dict(keys)
         self.ids = BitMap(self.keys)
+        # encode() inlined: this runs once per document when a process reads the index.
         self.entries = [key * ID_SPAN + id_ for id_, key in self.keys.items()]
         self.entries.sort()
 
