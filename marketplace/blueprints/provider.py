@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response
 from marketplace.auth import provider_required
 from marketplace.blueprints.forms import apply_service_errors
 from marketplace.blueprints.label_forms import LabelApplicationForm
-from marketplace.errors import ValidationFailed
+from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
-from marketplace.labels.operations import apply_for_label, can_apply
+from marketplace.labels.operations import application_refusal, apply_for_label, can_apply
 
 bp = Blueprint("provider", __name__, url_prefix="/provider")
 
@@ -35,15 +35,21 @@ def dashboard() -> str:
 @bp.route("/label/apply", methods=["GET", "POST"])
 @provider_required
 def apply() -> str | Response:
-    """Providers: apply for a label with evidence (only when none is pending or live)."""
+    """Providers: apply for a label with evidence (not while one is pending, live or suspended)."""
     provider = current_user.provider
-    if not can_apply(provider, date.today()):
-        flash(_("An application is already under review or your label is active."), "info")
+    refusal = application_refusal(provider, date.today())
+    if refusal:
+        flash(refusal, "info")
         return redirect(url_for("provider.dashboard"))
     form = LabelApplicationForm()
     if form.validate_on_submit():
         try:
             apply_for_label(db.session, current_user, provider, form.to_data(), date.today())
+        except Conflict as error:
+            # The label changed since the page was opened (e.g. an admin suspended it).
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("provider.dashboard"))
         except ValidationFailed as error:
             db.session.rollback()
             _show_reference_errors(form, error)

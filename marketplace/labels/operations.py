@@ -73,14 +73,31 @@ def _require_admin(actor: User) -> None:
         raise Forbidden(str(_l("Only administrators can decide on labels.")))
 
 
-def can_apply(provider: Provider, today: date) -> bool:
-    """A provider may apply when it has no application under review and no live label."""
+def application_refusal(provider: Provider, today: date) -> str | None:
+    """Why the provider cannot apply for a label now, or None when it can.
+
+    A new application is refused while one is under review, while the label is live, and while
+    it is suspended (only an administrator lifts a suspension: a fresh application must not).
+    After a rejection or an expiry the provider may apply again.
+    """
     label = provider.current_label
     if label is None:
-        return True
-    if label.status == LabelStatus.PENDING:
-        return False
-    return not (label.status == LabelStatus.APPROVED and is_live(label, today))
+        return None
+    if label.status == LabelStatus.SUSPENDED:
+        return str(
+            _l(
+                "Your label is suspended: an administrator must reinstate it. "
+                "You cannot apply for a new label in the meantime."
+            )
+        )
+    if label.status == LabelStatus.PENDING or is_live(label, today):
+        return str(_l("An application is already under review or your label is active."))
+    return None
+
+
+def can_apply(provider: Provider, today: date) -> bool:
+    """A provider may apply when nothing is under review, live or suspended."""
+    return application_refusal(provider, today) is None
 
 
 def is_live(label: Label, today: date) -> bool:
@@ -138,8 +155,9 @@ def apply_for_label(
 ) -> Label:
     """Submit a label application with its evidence; it waits for an administrator."""
     _require_member(actor, provider)
-    if not can_apply(provider, today):
-        raise Conflict(str(_l("An application is already under review or your label is active.")))
+    refusal = application_refusal(provider, today)
+    if refusal:
+        raise Conflict(refusal)
     _check_application(provider, data, today)
     categories = session.scalars(
         select(Category).where(Category.code.in_(data.categories)).order_by(Category.position)

@@ -126,6 +126,27 @@ def test_second_application_while_pending_is_a_conflict(app: Flask, client: Flas
     assert response.status_code == 409
 
 
+def test_suspended_provider_cannot_apply_again(app: Flask, client: FlaskClient) -> None:
+    """Can a suspended provider file a new application through the API? (No: 409, and why.)"""
+    with app.app_context():
+        user, admin = provider_user(db.session), admin_user(db.session)
+        label_id = approved_label(db.session, user, admin).id
+        provider, admin_headers = bearer_for(user), bearer_for(admin)
+        db.session.commit()
+    suspended = client.post(
+        f"/api/v1/labels/{label_id}/decisions",
+        json={"decision": "suspend", "reason": "Complaints from clients"},
+        headers=admin_headers,
+    )
+    assert suspended.status_code == 201
+    response = client.post("/api/v1/labels", json=application_body(), headers=provider)
+    assert response.status_code == 409
+    message = response.get_json()["message"]
+    assert "suspendu" in message and "administrateur doit le rétablir" in message
+    with app.app_context():
+        assert db.session.scalars(select(Label)).all() == [db.session.get(Label, label_id)]
+
+
 def test_company_cannot_decide_on_a_label(app: Flask, client: FlaskClient) -> None:
     """Can a company decide on a label? (No: 403, and the label stays pending.)"""
     with app.app_context():

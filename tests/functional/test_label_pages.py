@@ -11,7 +11,7 @@ from sqlalchemy import select
 from marketplace.audit import AuditEvent
 from marketplace.extensions import db
 from marketplace.labels.models import Label, LabelStatus
-from tests.factories import admin_user, login, pending_label, provider_user
+from tests.factories import admin_user, approved_label, login, pending_label, provider_user
 
 
 def application_form(**overrides: object) -> dict[str, object]:
@@ -81,6 +81,29 @@ def test_incomplete_application_keeps_input_and_stores_nothing(
     assert "Fromagerie 1" in page and "Google Partner" in page
     with app.app_context():
         assert db.session.scalars(select(Label)).all() == []
+
+
+def test_suspended_provider_cannot_apply_again(app: Flask, client: FlaskClient) -> None:
+    """Does a suspended provider get told that only an administrator can lift the suspension?"""
+    with app.app_context():
+        provider, admin = provider_user(db.session), admin_user(db.session)
+        label_id = approved_label(db.session, provider, admin).id
+        provider_email, admin_email = provider.email, admin.email
+        db.session.commit()
+    login(client, admin_email)
+    decision = {"decision": "suspend", "reason": "Plainte client", "confirm": "y"}
+    assert client.post(f"/admin/labels/{label_id}", data=decision).status_code == 302
+    client.post("/logout")
+
+    login(client, provider_email)
+    assert "/provider/label/apply" not in client.get("/provider/").get_data(as_text=True)
+    response = client.post("/provider/label/apply", data=application_form(), follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.request.path == "/provider/"
+    assert "Votre label est suspendu\u00a0: un administrateur doit le rétablir." in page
+    with app.app_context():
+        assert [label.id for label in db.session.scalars(select(Label))] == [label_id]
+        assert db.session.get(Label, label_id).status == LabelStatus.SUSPENDED
 
 
 def test_decision_needs_confirmation_and_reason(app: Flask, client: FlaskClient) -> None:

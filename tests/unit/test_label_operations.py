@@ -87,6 +87,27 @@ def test_one_application_at_a_time(session: Session) -> None:
         pending_label(session, provider)
 
 
+def test_suspended_provider_cannot_apply_again(session: Session) -> None:
+    """Can a provider dodge a suspension by filing a new application? (No: a Conflict.)"""
+    provider, admin = provider_user(session), admin_user(session)
+    label = approved_label(session, provider, admin)
+    decide_on_label(session, admin, label, Decision.SUSPEND, "Plainte client", LogMailer(), TODAY)
+    assert not can_apply(provider.provider, TODAY)
+    with pytest.raises(Conflict) as error:
+        apply_for_label(session, provider, provider.provider, application(), TODAY)
+    assert "suspendu" in error.value.message and "administrateur doit" in error.value.message
+    assert provider.provider.labels == [label]
+
+
+def test_rejected_provider_may_apply_again(session: Session) -> None:
+    """After a rejection, can the provider file a better application?"""
+    provider, admin = provider_user(session), admin_user(session)
+    label = pending_label(session, provider)
+    decide_on_label(session, admin, label, Decision.REJECT, "Trop léger", LogMailer(), TODAY)
+    assert can_apply(provider.provider, TODAY)
+    assert pending_label(session, provider).status == LabelStatus.PENDING
+
+
 def test_approval_activates_records_history_audit_and_mail(session: Session) -> None:
     provider, admin = provider_user(session), admin_user(session)
     label = pending_label(session, provider, ("cybersecurity", "data-ai"))
@@ -169,6 +190,8 @@ def test_expired_labels_lapse(session: Session) -> None:
     assert label.decisions[-1].actor is None
     assert actions(session)[-1] == "label.expired"
     assert can_apply(provider.provider, later)
+    renewal = apply_for_label(session, provider, provider.provider, application(), later)
+    assert renewal.status == LabelStatus.PENDING
 
 
 def test_queue_filters(session: Session) -> None:
