@@ -62,6 +62,9 @@ def load_config(
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "RATELIMIT_ENABLED": _flag(env, "RATELIMIT_ENABLED", True),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Failed logins per account, whatever the IP; the window bounds how long it stays locked
+        "LOGIN_ACCOUNT_RATE_LIMIT": env.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per 15 minutes"),
+        "REGISTRATION_RATE_LIMIT": env.get("REGISTRATION_RATE_LIMIT", "5 per minute;20 per hour"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # Mail: without MAIL_SERVER, mails go to the log and the admin-readable outbox
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),

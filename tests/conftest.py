@@ -50,6 +50,8 @@ def make_test_app(database_url: str, **overrides: object) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
+        "REGISTRATION_RATE_LIMIT": "1000 per minute",
         "SERVER_NAME": "localhost",
         "MAIL_SERVER": "",
     }

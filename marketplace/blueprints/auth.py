@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import math
+import time
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -37,6 +40,67 @@ bp = Blueprint("auth", __name__)
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _registration_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
+
+
+def _login_account() -> str:
+    """The account a login attempt names (form or JSON body), as the rate-limit key."""
+    email = request.form.get("email")
+    if email is None:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    return "account:" + (service.normalize_email(email) if isinstance(email, str) else "")
+
+
+def note_failed_login() -> None:
+    """Mark this request as a failed login, so that it counts against the account."""
+    g.login_failed = True
+
+
+def _login_failed(response: Response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+# Failed logins per account, whatever the client IP, shared by the login page and the API token
+# endpoint. Only failures count (deduct_when), so the real user's successful logins never do; an
+# attacker guessing passwords can lock the account for at most one window of
+# LOGIN_ACCOUNT_RATE_LIMIT (15 minutes by default) per burst, and the 429 says when to retry.
+account_login_limit = limiter.shared_limit(
+    _login_account_limit,
+    scope="login-account",
+    key_func=_login_account,
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+
+# New accounts per client IP, pages and API together.
+registration_limit = limiter.shared_limit(
+    _registration_limit, scope="registration", methods=["POST"]
+)
+
+
+@bp.errorhandler(429)
+def too_many_attempts(error: Exception) -> tuple[str, int]:
+    """Say how long to wait (the limiter adds the same delay as Retry-After)."""
+    current = limiter.current_limit
+    if current is None:
+        message = _("Too many attempts. Please wait a moment and try again.")
+    else:
+        seconds = int(current.reset_at - time.time())  # as the limiter rounds Retry-After
+        minutes = max(1, math.ceil(seconds / 60))
+        message = ngettext(
+            "Too many attempts. Try again in %(num)d minute.",
+            "Too many attempts. Try again in %(num)d minutes.",
+            minutes,
+        )
+    return render_template("errors/error.html", status=429, message=message), 429
 
 
 def safe_next(target: str | None) -> str | None:
@@ -78,6 +142,7 @@ def register() -> str:
 
 
 @bp.route("/register/company", methods=["GET", "POST"])
+@registration_limit
 def register_company() -> str | Response:
     """Public: create a company account."""
     form = CompanyRegistrationForm()
@@ -106,6 +171,7 @@ def register_company() -> str | Response:
 
 
 @bp.route("/register/provider", methods=["GET", "POST"])
+@registration_limit
 def register_provider() -> str | Response:
     """Public: create a provider (expert or volunteer advisor) account."""
     form = ProviderRegistrationForm()
@@ -140,14 +206,16 @@ def register_provider() -> str | Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@account_login_limit
 def login() -> str | Response:
-    """Public: log in with email and password (rate limited per client IP)."""
+    """Public: log in with email and password (rate limited per client IP and per account)."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = service.authenticate(db.session, form.email.data or "", form.password.data or "")
         if user is None:
+            note_failed_login()
             form.form_errors.append(_("Wrong email address or password."))
         else:
             db.session.commit()

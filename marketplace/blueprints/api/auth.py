@@ -15,6 +15,7 @@ from marketplace.accounts.models import ApiToken, User
 from marketplace.accounts.tokens import create_token, revoke_token
 from marketplace.auth import current_actor, login_required
 from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, InvalidCredentials, make_blueprint
+from marketplace.blueprints.auth import account_login_limit, note_failed_login, registration_limit
 from marketplace.extensions import db, limiter
 from marketplace.schemas import (
     CompanyRegistrationSchema,
@@ -43,6 +44,8 @@ def _user_data(args: dict[str, Any]) -> service.UserData:
 @bp.doc(security=PUBLIC)
 @bp.arguments(CompanyRegistrationSchema)
 @bp.response(201, UserSchema)
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
+@registration_limit
 def register_company(args: dict[str, Any]) -> User:
     """Public: create a company account and its first user.
 
@@ -67,6 +70,8 @@ def register_company(args: dict[str, Any]) -> User:
 @bp.doc(security=PUBLIC)
 @bp.arguments(ProviderRegistrationSchema)
 @bp.response(201, UserSchema)
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
+@registration_limit
 def register_provider(args: dict[str, Any]) -> User:
     """Public: create a provider (expert or volunteer advisor) account and its first user."""
     user = service.register_provider(
@@ -96,13 +101,17 @@ def register_provider(args: dict[str, Any]) -> User:
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")
 @limiter.limit(_login_limit)
+@account_login_limit
 def create_api_token(args: dict[str, Any]) -> dict[str, Any]:
-    """Public: exchange an email and password for a bearer token (rate limited per IP).
+    """Public: exchange an email and password for a bearer token.
 
-    The plain token is in the response only: store it, it cannot be shown again.
+    Rate limited per IP, and per account on failed attempts (shared with the login page): a 429
+    carries Retry-After. The plain token is in the response only: store it, it cannot be shown
+    again.
     """
     user = service.authenticate(db.session, args["email"], args["password"])
     if user is None:
+        note_failed_login()
         raise InvalidCredentials(str(_l("Wrong email address or password.")))
     token, raw = create_token(db.session, user, args["name"])
     db.session.commit()
