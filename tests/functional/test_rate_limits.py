@@ -1,4 +1,4 @@
-"""Abuse protections on the public account endpoints: who gets a 429, and for how long.
+"""Abuse protections on the public account endpoints: who gets a 429, and what is never cached.
 
 The limits run at their shipped defaults (read from load_config), not the lax test settings.
 """
@@ -127,6 +127,18 @@ def test_api_registrations_share_the_limit_and_answer_json(app: Flask) -> None:
     assert 0 < retry_after(refused) <= 60
     assert users(app) == 5
     assert register_api(app, 3, ip=ELSEWHERE).status_code == 201
+
+
+# --- Token secrets -------------------------------------------------------------------------
+
+
+def test_new_token_secret_is_not_cacheable(app: Flask) -> None:
+    """Could a proxy or the browser cache keep the response that carries a token's secret?"""
+    email = make_company_user(app, "anne@example.fr")
+    response = login_api(app, email, PASSWORD, VICTIM_IP)
+    assert response.status_code == 201 and response.get_json()["token"]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Pragma"] == "no-cache"
 
 
 # --- Failed logins per account -------------------------------------------------------------

@@ -102,12 +102,12 @@ def register_provider(args: dict[str, Any]) -> User:
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")
 @limiter.limit(_login_limit)
 @account_login_limit
-def create_api_token(args: dict[str, Any]) -> dict[str, Any]:
+def create_api_token(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Public: exchange an email and password for a bearer token.
 
     Rate limited per IP, and per account on failed attempts (shared with the login page): a 429
     carries Retry-After. The plain token is in the response only: store it, it cannot be shown
-    again.
+    again (the response must not be cached).
     """
     user = service.authenticate(db.session, args["email"], args["password"])
     if user is None:
@@ -115,7 +115,8 @@ def create_api_token(args: dict[str, Any]) -> dict[str, Any]:
         raise InvalidCredentials(str(_l("Wrong email address or password.")))
     token, raw = create_token(db.session, user, args["name"])
     db.session.commit()
-    return {"token": raw, **{name: getattr(token, name) for name in TokenSchema().fields}}
+    body = {"token": raw, **{name: getattr(token, name) for name in TokenSchema().fields}}
+    return body, 201, {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 @bp.route("/tokens", methods=["GET"])
