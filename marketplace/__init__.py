@@ -20,6 +20,7 @@ MIGRATIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app from the environment, then apply `config` overrides (tests use them)."""
     app = Flask(__name__, instance_relative_config=True)
+    register_url_converters(app)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, secret_key=(config or {}).get("SECRET_KEY")))
     if config:
@@ -54,9 +55,19 @@ def select_locale() -> str:
     return "fr"  # French first: pages switch to English only when the visitor asks
 
 
+def register_url_converters(app: Flask) -> None:
+    """Before any route exists: every `<int:…>` in a URL is bounded like the id columns."""
+    from flask_smorest.spec.plugins import integerconverter2paramschema
+
+    from marketplace.blueprints.routing import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
+    api.register_converter(BoundedIntConverter, integerconverter2paramschema)
+
+
 def register_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401  (every table joins the metadata)
-    from marketplace.auth import register_user_loaders
+    from marketplace.auth import authenticate_bearer_token, register_user_loaders
 
     db.init_app(app)
     # SQLite can only ALTER tables by copying them: batch mode keeps migrations portable.
@@ -66,6 +77,8 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     register_user_loaders(login_manager)
+    # Ahead of every other hook, so nothing reads the cookie's user before the token's.
+    app.before_request_funcs.setdefault(None, []).insert(0, authenticate_bearer_token)
     api.init_app(app)
     app.extensions["mailer"] = build_mailer(app.config)
     register_search(app)
@@ -91,8 +104,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from marketplace.blueprints.errors import register
+    from marketplace.blueprints.guards import refuse_control_characters_in_links
 
     register(app)
+    app.before_request(refuse_control_characters_in_links)
 
 
 def register_commands(app: Flask) -> None:

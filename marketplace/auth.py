@@ -43,16 +43,24 @@ def register_user_loaders(manager: LoginManager) -> None:
         user = db.session.get(User, int(user_id))
         return user if user and user.is_enabled else None
 
-    @manager.request_loader
-    def load_user_from_token(req: Request) -> User | None:
-        raw = bearer_token(req)
-        if raw is None:
-            return None
-        user = user_for_token(db.session, raw)
-        if user is not None:
-            g.token_authenticated = True
-            db.session.commit()  # keeps last_used_at; nothing else is pending this early
-        return user
+
+def authenticate_bearer_token() -> None:
+    """Run first on every request: a bearer token, when sent, decides who is calling.
+
+    Flask-Login would prefer the session cookie, and its "strong" session protection drops
+    a user whose cookie holds no login (an anonymous visitor's locale, say) without asking
+    the request loader: an API client that keeps cookies would then be refused. An invalid
+    token means anonymous (401), never a fallback to the cookie.
+    """
+    raw = bearer_token(request)
+    if raw is None:
+        return
+    user = user_for_token(db.session, raw)
+    if user is not None:
+        g.token_authenticated = True
+        db.session.commit()  # keeps last_used_at; nothing else is pending this early
+    # Flask-Login reads the request's user from g._login_user before loading it itself.
+    g._login_user = user if user is not None else current_app.login_manager.anonymous_user()
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:

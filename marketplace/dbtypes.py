@@ -9,6 +9,10 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+# The largest id an INTEGER primary key holds on every backend (PostgreSQL: 2^31 - 1). URLs
+# and API parameters are bounded by it, so a larger number is a 404 or a 422, not a 500.
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -6,19 +6,42 @@ only check shapes and types, so the API and the pages refuse the same things for
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
 from marketplace.accounts.models import ProviderKind, Role
-from marketplace.geo import REGIONS
+from marketplace.accounts.passwords import MAX_LENGTH as PASSWORD_MAX
+from marketplace.accounts.passwords import MIN_LENGTH as PASSWORD_MIN
+from marketplace.catalog import operations as offer_rules
+from marketplace.catalog.models import DeliveryMode, PricingUnit
+from marketplace.dbtypes import MAX_ID
+from marketplace.geo import DEPARTMENTS, REGIONS
 from marketplace.labels.models import LabelStatus
-from marketplace.labels.operations import Decision
-from marketplace.taxonomy import CATEGORY_CODES, SizeBand
+from marketplace.labels.operations import (
+    MIN_REASON_LENGTH,
+    OLDEST_REFERENCE_YEARS,
+    REQUIRED_REFERENCES,
+    Decision,
+)
+from marketplace.taxonomy import CATEGORY_CODES, LANGUAGE_NAMES, SizeBand
+from marketplace.textinput import UnsafeText, clean_text, text_pattern
 
 REGION_CODES = tuple(r.code for r in REGIONS)
+# Identifiers as people write them ("732 829 320", "1071C"); the services normalise them.
+SIREN_PATTERN = r"^[0-9]{3} ?[0-9]{3} ?[0-9]{3}$"
+SIRET_PATTERN = r"^[0-9]{3} ?[0-9]{3} ?[0-9]{3} ?[0-9]{5}$"
+NAF_PATTERN = r"^[0-9]{2}\.?[0-9]{2}[A-Za-z]$"
+VAT_PATTERN = r"^(FR ?[0-9]{2} ?[0-9]{3} ?[0-9]{3} ?[0-9]{3})?$"
+DEPARTMENT_CODES = tuple(d.code for d in DEPARTMENTS)
+LANGUAGE_CODES = tuple(LANGUAGE_NAMES)
 MAX_PAGE_SIZE = 100
+# Far beyond any real list; it keeps OFFSET arithmetic within every database's integers.
+MAX_PAGE = 10_000
+# EUR 10 billion: an upper bound on a turnover that still fits every integer column.
+MAX_TURNOVER_CENTS = 10**12
 
 # marshmallow's own messages are English only; these go through the translation catalog.
 _COMMON_MESSAGES = {
@@ -29,7 +52,7 @@ _COMMON_MESSAGES = {
 _MESSAGES_BY_TYPE: tuple[tuple[type[fields.Field], dict[str, Any]], ...] = (
     (fields.Email, {"invalid": _l("Enter a valid email address.")}),
     (fields.String, {"invalid": _l("Not a valid string.")}),
-    (fields.Integer, {"invalid": _l("Not a valid integer (amounts are in cents).")}),
+    (fields.Integer, {"invalid": _l("Not a valid integer.")}),
     (fields.Boolean, {"invalid": _l("Not a valid boolean.")}),
     (fields.Date, {"invalid": _l("Not a valid date (YYYY-MM-DD).")}),
     (fields.List, {"invalid": _l("Not a valid list.")}),
@@ -69,6 +92,78 @@ def length(maximum: int, minimum: int | None = None) -> validate.Length:
     return validate.Length(max=maximum, error=_l("Give at most {max} characters."))
 
 
+def at_least(minimum: int) -> validate.Range:
+    return validate.Range(min=minimum, error=_l("Must be {min} or more."))
+
+
+def between(minimum: int, maximum: int) -> validate.Range:
+    return validate.Range(min=minimum, max=maximum, error=_l("Must be between {min} and {max}."))
+
+
+class Text(fields.String):
+    """User text as the API takes it: see `marketplace.textinput` for what is refused.
+
+    Unlike forms, the API does not strip spaces at either end: it refuses them, so what is
+    stored is exactly what was sent. `multiline` allows tabs and line breaks (long text);
+    `allow_empty` defaults to "not required". The OpenAPI pattern says the same.
+    """
+
+    default_error_messages = {"empty": _l("This field cannot be empty.")}
+
+    def __init__(
+        self, *, multiline: bool = False, allow_empty: bool | None = None, **kwargs: Any
+    ) -> None:
+        self.multiline = multiline
+        self.allow_empty = not kwargs.get("required", False) if allow_empty is None else allow_empty
+        metadata = {
+            "pattern": text_pattern(multiline=multiline, required=not self.allow_empty),
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text and not self.allow_empty:
+            raise self.make_error("empty")
+        try:
+            return clean_text(text, multiline=self.multiline, trimmed=True)
+        except UnsafeText as error:
+            raise ValidationError(str(error.message)) from error
+
+
+def email_field(**kwargs: Any) -> Text:
+    """An email address, checked by the service (email-validator) beyond this shape."""
+    metadata = {"format": "email", **kwargs.pop("metadata", {})}
+    return Text(validate=length(254), metadata=metadata, **kwargs)
+
+
+class Password(fields.String):
+    """Any characters but lone surrogates (they cannot be hashed); not only digits."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            load_only=True,
+            validate=[
+                length(PASSWORD_MAX, PASSWORD_MIN),
+                validate.Regexp("[^0-9]", error=_l("Do not use only digits.")),
+            ],
+            **kwargs,
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValidationError(str(_l("Not a valid string."))) from error
+        return text
+
+
+def code_list(choices: tuple[str, ...], **kwargs: Any) -> fields.List:
+    """A list of codes from a fixed set (category, region, language codes)."""
+    return fields.List(Text(validate=one_of(choices)), **kwargs)
+
+
 class ApiSchema(Schema):
     """Base schema: translated error messages, unknown fields refused."""
 
@@ -92,14 +187,12 @@ class ApiSchema(Schema):
 class PageArgsSchema(ApiSchema):
     page = fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1, error=_l("Must be {min} or more.")),
-        metadata={"description": "Page number, from 1."},
+        validate=between(1, MAX_PAGE),
+        metadata={"description": "Page number, from 1; past the last page the list is empty."},
     )
     page_size = fields.Integer(
         load_default=20,
-        validate=validate.Range(
-            min=1, max=MAX_PAGE_SIZE, error=_l("Must be between {min} and {max}.")
-        ),
+        validate=between(1, MAX_PAGE_SIZE),
         metadata={"description": f"Items per page, at most {MAX_PAGE_SIZE}."},
     )
 
@@ -149,60 +242,86 @@ class UserSchema(ApiSchema):
 
 
 class _UserFieldsSchema(ApiSchema):
-    email = fields.String(required=True, validate=length(254))
-    password = fields.String(required=True, load_only=True, validate=length(128))
-    full_name = fields.String(required=True, validate=length(120))
-    locale = fields.String(
+    email = email_field(required=True)
+    password = Password(
+        required=True,
+        metadata={"description": "Not only digits, and not the email address."},
+    )
+    full_name = Text(required=True, validate=length(120))
+    locale = Text(
         validate=one_of(("fr", "en")),
         metadata={"description": "fr or en; by default the request's Accept-Language."},
     )
 
 
 class CompanyRegistrationSchema(_UserFieldsSchema):
-    company_name = fields.String(required=True, validate=length(160))
-    siren = fields.String(
-        required=True, validate=length(20), metadata={"description": "9 digits, spaces allowed."}
+    company_name = Text(required=True, validate=length(160))
+    siren = Text(
+        required=True,
+        validate=validate.Regexp(SIREN_PATTERN, error=_l("A SIREN has 9 digits.")),
+        metadata={
+            "format": "siren",
+            "description": "9 digits (spaces between groups of 3 allowed); the last is a Luhn "
+            "check digit.",
+        },
     )
-    size_band = fields.String(required=True, validate=one_of([b.value for b in SizeBand]))
-    naf_code = fields.String(
-        required=True, validate=length(10), metadata={"description": "e.g. 62.01Z"}
+    size_band = Text(required=True, validate=one_of([b.value for b in SizeBand]))
+    naf_code = Text(
+        required=True,
+        validate=validate.Regexp(NAF_PATTERN, error=_l("A NAF code looks like 62.01Z.")),
+        metadata={"description": "NAF rév. 2 code, e.g. 62.01Z"},
     )
-    department_code = fields.String(
-        required=True, validate=length(3), metadata={"description": "INSEE code, e.g. 69"}
+    department_code = Text(
+        required=True,
+        validate=one_of(DEPARTMENT_CODES),
+        metadata={"description": "INSEE code, e.g. 69 or 2A"},
     )
 
 
 class ProviderRegistrationSchema(_UserFieldsSchema):
-    provider_name = fields.String(required=True, validate=length(160))
-    siret = fields.String(
-        required=True, validate=length(30), metadata={"description": "14 digits, spaces allowed."}
+    provider_name = Text(required=True, validate=length(160))
+    siret = Text(
+        required=True,
+        validate=validate.Regexp(SIRET_PATTERN, error=_l("A SIRET has 14 digits.")),
+        metadata={
+            "format": "siret",
+            "description": "14 digits: the SIREN, then the establishment; Luhn check digit.",
+        },
     )
-    kind = fields.String(required=True, validate=one_of([k.value for k in ProviderKind]))
-    vat_number = fields.String(
+    kind = Text(required=True, validate=one_of([k.value for k in ProviderKind]))
+    vat_number = Text(
         load_default="",
-        validate=length(20),
-        metadata={"description": "French VAT number; required for experts."},
+        validate=validate.Regexp(
+            VAT_PATTERN, error=_l("A French VAT number is FR, 2 digits and the SIREN.")
+        ),
+        metadata={
+            "format": "fr-vat",
+            "description": "FR, the 2-digit key and the SIRET's SIREN; required for experts.",
+        },
     )
-    department_code = fields.String(required=True, validate=length(3))
-    regions = fields.List(
-        fields.String(validate=one_of(REGION_CODES)),
+    department_code = Text(required=True, validate=one_of(DEPARTMENT_CODES))
+    regions = code_list(
+        REGION_CODES,
         load_default=list,
         metadata={"description": "INSEE region codes served (default: the department's)."},
     )
     remote_ok = fields.Boolean(load_default=True)
-    languages = fields.List(fields.String(validate=length(2)), load_default=lambda: ["fr"])
-    bio = fields.String(load_default="", validate=length(4000))
-    website = fields.String(load_default="", validate=length(255))
+    languages = code_list(
+        LANGUAGE_CODES, load_default=lambda: ["fr"], metadata={"description": "ISO 639-1."}
+    )
+    bio = Text(load_default="", multiline=True, validate=length(4000))
+    website = Text(load_default="", validate=length(255))
 
 
 # --- API tokens ----------------------------------------------------------------------------
 
 
 class TokenRequestSchema(ApiSchema):
-    email = fields.String(required=True, validate=length(254))
-    password = fields.String(required=True, load_only=True, validate=length(128))
-    name = fields.String(
+    email = Text(required=True, validate=length(254))
+    password = fields.String(required=True, load_only=True, validate=length(PASSWORD_MAX, 1))
+    name = Text(
         load_default="API",
+        allow_empty=False,
         validate=length(80),
         metadata={"description": "What the token is for, to recognise it later."},
     )
@@ -227,10 +346,10 @@ class NewTokenSchema(TokenSchema):
 
 
 class ProviderQuerySchema(PageArgsSchema):
-    region = fields.String(validate=one_of(REGION_CODES), metadata={"description": "Served."})
-    category = fields.String(validate=one_of(CATEGORY_CODES))
-    kind = fields.String(validate=one_of([k.value for k in ProviderKind]))
-    q = fields.String(validate=length(100), metadata={"description": "Part of the name."})
+    region = Text(validate=one_of(REGION_CODES), metadata={"description": "Served."})
+    category = Text(validate=one_of(CATEGORY_CODES))
+    kind = Text(validate=one_of([k.value for k in ProviderKind]))
+    q = Text(validate=length(100), metadata={"description": "Part of the name."})
 
 
 class PublicLabelSchema(ApiSchema):
@@ -262,44 +381,75 @@ class ProviderPageSchema(ApiSchema):
 # --- Labels --------------------------------------------------------------------------------
 
 
+def _reference_years() -> validate.Range:
+    """The years a reference may be from; the document says the bounds of the day it is built."""
+    this_year = date.today().year
+    return between(this_year - OLDEST_REFERENCE_YEARS, this_year)
+
+
 class ReferenceSchema(ApiSchema):
-    client_name = fields.String(required=True, validate=length(160))
-    description = fields.String(required=True, validate=length(1000))
-    year = fields.Integer(required=True, strict=True)
-    contact_email = fields.String(load_default="", validate=length(254))
+    client_name = Text(required=True, validate=length(160))
+    description = Text(required=True, multiline=True, validate=length(1000))
+    year = fields.Integer(
+        required=True,
+        strict=True,
+        validate=_reference_years(),
+        metadata={"description": f"At most {OLDEST_REFERENCE_YEARS} years ago."},
+    )
+    contact_email = email_field(load_default="")
 
 
 class LabelApplicationSchema(ApiSchema):
-    categories = fields.List(
-        fields.String(validate=one_of(CATEGORY_CODES)),
+    categories = code_list(
+        CATEGORY_CODES,
         required=True,
+        validate=validate.Length(min=1, error=_l("Choose at least one category.")),
         metadata={"description": "Category codes the label should cover."},
     )
     similar_projects_turnover_cents = fields.Integer(
         required=True,
         strict=True,
-        metadata={"description": "Turnover from similar projects over two years, EUR cents."},
+        validate=between(0, MAX_TURNOVER_CENTS),
+        metadata={
+            "description": "Turnover from similar projects over two years, EUR cents "
+            "(more than 0 for experts)."
+        },
     )
-    certifications = fields.String(load_default="", validate=length(2000))
+    certifications = Text(load_default="", multiline=True, validate=length(2000))
     references = fields.List(
         fields.Nested(ReferenceSchema),
         load_default=list,
-        metadata={"description": "Client references (3 for experts, optional for volunteers)."},
+        validate=validate.Length(
+            max=REQUIRED_REFERENCES, error=_l("Give at most {max} references.")
+        ),
+        metadata={
+            "description": f"Client references ({REQUIRED_REFERENCES} for experts, "
+            "optional for volunteers)."
+        },
     )
     sworn_statement = fields.Boolean(
-        required=True, metadata={"description": "Must be true: the information is accurate."}
+        required=True,
+        validate=validate.OneOf(
+            [True], error=_l("You must certify that the information is accurate.")
+        ),
+        metadata={"description": "Must be true: the information is accurate."},
     )
 
 
 class DecisionRequestSchema(ApiSchema):
-    decision = fields.String(required=True, validate=one_of([d.value for d in Decision]))
-    reason = fields.String(
-        required=True, validate=length(2000), metadata={"description": "Mailed to the provider."}
+    decision = Text(required=True, validate=one_of([d.value for d in Decision]))
+    reason = Text(
+        required=True,
+        multiline=True,
+        validate=length(2000, MIN_REASON_LENGTH),
+        metadata={"description": "Mailed to the provider."},
     )
     valid_until = fields.Date(
         allow_none=True,
         load_default=None,
-        metadata={"description": "Approvals only; default: today + the configured validity."},
+        metadata={
+            "description": "Approvals only: after today; default: today + the configured validity."
+        },
     )
 
 
@@ -363,14 +513,14 @@ class LabelSchema(ApiSchema):
 
 
 class LabelQuerySchema(PageArgsSchema):
-    status = fields.String(
+    status = Text(
         validate=one_of([s.value for s in LabelStatus]),
         metadata={"description": "Only labels in this status (default: every status)."},
     )
-    region = fields.String(
+    region = Text(
         validate=one_of(REGION_CODES), metadata={"description": "Provider's head-office region."}
     )
-    category = fields.String(validate=one_of(CATEGORY_CODES))
+    category = Text(validate=one_of(CATEGORY_CODES))
 
 
 class LabelPageSchema(ApiSchema):
@@ -390,7 +540,7 @@ class LocalizedTextSchema(ApiSchema):
 
 class QuestionnaireQuerySchema(ApiSchema):
     version = fields.Integer(
-        validate=validate.Range(min=1, error=_l("Must be {min} or more.")),
+        validate=between(1, 1000),
         metadata={"description": "An older version, to read old diagnoses (default: current)."},
     )
 
@@ -507,12 +657,6 @@ class DiagnosisPageSchema(ApiSchema):
 # --- Offers --------------------------------------------------------------------------------
 
 
-def _offer_enum_values(enum_name: str) -> list[str]:
-    from marketplace.catalog import models
-
-    return [member.value for member in getattr(models, enum_name)]
-
-
 def _vat_cents(offer: Any) -> int:
     from marketplace.catalog.pricing import vat_amount
 
@@ -520,18 +664,19 @@ def _vat_cents(offer: Any) -> int:
 
 
 class OfferQuerySchema(PageArgsSchema):
-    category = fields.String(
-        validate=one_of(CATEGORY_CODES), metadata={"description": "Main category."}
-    )
-    need = fields.String(
+    category = Text(validate=one_of(CATEGORY_CODES), metadata={"description": "Main category."})
+    need = Text(
         validate=one_of(CATEGORY_CODES),
         metadata={"description": "A need the offer addresses (its category included)."},
     )
-    region = fields.String(
+    region = Text(
         validate=one_of(REGION_CODES),
         metadata={"description": "Delivered in this region, or remotely."},
     )
-    provider = fields.Integer(metadata={"description": "Only this provider's offers (its id)."})
+    provider = fields.Integer(
+        validate=between(1, MAX_ID),
+        metadata={"description": "Only this provider's offers (its id)."},
+    )
 
 
 class OfferProviderSchema(ApiSchema):
@@ -587,104 +732,211 @@ class OfferPageSchema(ApiSchema):
 class OfferUpdateSchema(ApiSchema):
     """Every field optional: only the fields sent change (the rules apply to the result)."""
 
-    title = fields.String(metadata={"description": "5 to 120 characters."})
-    summary = fields.String(metadata={"description": "At most 300 characters."})
-    description = fields.String(metadata={"description": "At most 5000 characters."})
-    category = fields.String(validate=one_of(CATEGORY_CODES))
-    needs = fields.List(
-        fields.String(validate=one_of(CATEGORY_CODES)),
-        metadata={"description": "Category codes; must include the category."},
+    title = Text(allow_empty=False, validate=length(offer_rules.TITLE_MAX, offer_rules.TITLE_MIN))
+    summary = Text(allow_empty=False, validate=length(offer_rules.SUMMARY_MAX))
+    description = Text(multiline=True, validate=length(offer_rules.DESCRIPTION_MAX))
+    category = Text(validate=one_of(CATEGORY_CODES))
+    needs = code_list(
+        CATEGORY_CODES,
+        metadata={"description": "Category codes addressed; the main category always is."},
     )
     price_excl_vat_cents = fields.Integer(
-        strict=True, metadata={"description": "EUR cents excl. VAT; 0 for a free offer."}
+        strict=True,
+        validate=between(0, offer_rules.MAX_PRICE_CENTS),
+        metadata={"description": "EUR cents excl. VAT; 0 for a free offer (volunteers: 0)."},
     )
     vat_rate_bp = fields.Integer(
-        strict=True, metadata={"description": "0, 550, 1000 or 2000 (basis points)."}
-    )
-    pricing_unit = fields.String(validate=one_of(_offer_enum_values("PricingUnit")))
-    duration_days = fields.Integer(strict=True, allow_none=True)
-    delivery_mode = fields.String(validate=one_of(_offer_enum_values("DeliveryMode")))
-    regions = fields.List(
-        fields.String(validate=one_of(REGION_CODES)),
-        metadata={"description": "INSEE region codes; at least one unless remote."},
-    )
-    languages = fields.List(
-        fields.String(validate=length(2)), metadata={"description": "ISO 639-1 codes."}
-    )
-
-
-class OfferCreateSchema(OfferUpdateSchema):
-    title = fields.String(required=True, metadata={"description": "5 to 120 characters."})
-    summary = fields.String(required=True, metadata={"description": "At most 300 characters."})
-    description = fields.String(load_default="", metadata={"description": "At most 5000."})
-    category = fields.String(required=True, validate=one_of(CATEGORY_CODES))
-    needs = fields.List(
-        fields.String(validate=one_of(CATEGORY_CODES)),
-        load_default=list,
-        metadata={"description": "Must include the category; default: the category alone."},
-    )
-    price_excl_vat_cents = fields.Integer(
-        required=True,
         strict=True,
-        metadata={"description": "EUR cents excl. VAT; 0 for a free offer."},
+        validate=validate.OneOf(offer_rules.VAT_RATES_BP, error=_l("Choose one of: {choices}.")),
+        metadata={"description": "Basis points: 0, 5.5 %, 10 % or 20 %."},
     )
-    vat_rate_bp = fields.Integer(
-        load_default=2000,
-        strict=True,
-        metadata={"description": "0, 550, 1000 or 2000 (basis points)."},
+    pricing_unit = Text(validate=one_of([u.value for u in PricingUnit]))
+    duration_days = fields.Integer(
+        strict=True, allow_none=True, validate=between(1, offer_rules.MAX_DURATION_DAYS)
     )
-    pricing_unit = fields.String(required=True, validate=one_of(_offer_enum_values("PricingUnit")))
-    duration_days = fields.Integer(strict=True, allow_none=True, load_default=None)
-    delivery_mode = fields.String(
-        required=True, validate=one_of(_offer_enum_values("DeliveryMode"))
+    delivery_mode = Text(validate=one_of([m.value for m in DeliveryMode]))
+    regions = code_list(
+        REGION_CODES,
+        metadata={
+            "description": "INSEE region codes; empty: the regions the provider serves "
+            "(none needed when remote)."
+        },
     )
-    regions = fields.List(
-        fields.String(validate=one_of(REGION_CODES)),
-        load_default=list,
-        metadata={"description": "INSEE region codes; at least one unless remote."},
-    )
-    languages = fields.List(
-        fields.String(validate=length(2)),
-        load_default=lambda: ["fr"],
+    languages = code_list(
+        LANGUAGE_CODES,
+        validate=validate.Length(min=1, error=_l("Choose at least one language.")),
         metadata={"description": "ISO 639-1 codes."},
     )
 
 
-# --- Search
+class OfferCreateSchema(OfferUpdateSchema):
+    title = Text(required=True, validate=length(offer_rules.TITLE_MAX, offer_rules.TITLE_MIN))
+    summary = Text(required=True, validate=length(offer_rules.SUMMARY_MAX))
+    description = Text(
+        load_default="", multiline=True, validate=length(offer_rules.DESCRIPTION_MAX)
+    )
+    category = Text(required=True, validate=one_of(CATEGORY_CODES))
+    needs = code_list(
+        CATEGORY_CODES,
+        load_default=list,
+        metadata={"description": "Other needs addressed besides the main category."},
+    )
+    price_excl_vat_cents = fields.Integer(
+        required=True,
+        strict=True,
+        validate=between(0, offer_rules.MAX_PRICE_CENTS),
+        metadata={"description": "EUR cents excl. VAT; 0 for a free offer (volunteers: 0)."},
+    )
+    vat_rate_bp = fields.Integer(
+        load_default=offer_rules.DEFAULT_VAT_RATE_BP,
+        strict=True,
+        validate=validate.OneOf(offer_rules.VAT_RATES_BP, error=_l("Choose one of: {choices}.")),
+        metadata={"description": "Basis points: 0, 5.5 %, 10 % or 20 %."},
+    )
+    pricing_unit = Text(required=True, validate=one_of([u.value for u in PricingUnit]))
+    duration_days = fields.Integer(
+        strict=True,
+        allow_none=True,
+        load_default=None,
+        validate=between(1, offer_rules.MAX_DURATION_DAYS),
+    )
+    delivery_mode = Text(required=True, validate=one_of([m.value for m in DeliveryMode]))
+    regions = code_list(
+        REGION_CODES,
+        load_default=list,
+        metadata={
+            "description": "INSEE region codes; empty: the regions the provider serves "
+            "(none needed when remote)."
+        },
+    )
+    languages = code_list(
+        LANGUAGE_CODES,
+        load_default=lambda: ["fr"],
+        validate=validate.Length(min=1, error=_l("Choose at least one language.")),
+        metadata={"description": "ISO 639-1 codes."},
+    )
 
 
-class SearchArgsSchema(Schema):
-    """Query arguments of GET /api/v1/search; unknown filter values are ignored."""
+# --- Search -------------------------------------------------------------------------------
 
-    q = fields.String(load_default="", metadata={"description": "Words to find (typo tolerant)."})
-    need = fields.List(fields.String(), load_default=list)
-    region = fields.List(fields.String(), load_default=list)
+
+def _search_choices() -> dict[str, tuple[str, ...]]:
+    from marketplace.search.params import DELIVERY_MODES, PRICE_BAND_CODES, PROVIDER_KINDS
+    from marketplace.search.query import SORTS
+
+    return {
+        "delivery": DELIVERY_MODES,
+        "kind": PROVIDER_KINDS,
+        "price": PRICE_BAND_CODES,
+        "sort": tuple(SORTS),
+    }
+
+
+_SEARCH = _search_choices()
+
+
+class SearchArgsSchema(ApiSchema):
+    """Query arguments of GET /api/v1/search."""
+
+    q = Text(
+        load_default="", validate=length(200), metadata={"description": "Words (typo tolerant)."}
+    )
+    need = code_list(CATEGORY_CODES, load_default=list)
+    region = code_list(REGION_CODES, load_default=list)
     remote = fields.Boolean(
         load_default=True, metadata={"description": "With region: also remote offers."}
     )
-    delivery = fields.List(fields.String(), load_default=list)
-    kind = fields.List(fields.String(), load_default=list)
-    price = fields.List(fields.String(), load_default=list, metadata={"description": "Bands."})
-    programme = fields.List(fields.String(), load_default=list)
-    sort = fields.String(load_default="relevance")
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    delivery = code_list(_SEARCH["delivery"], load_default=list)
+    kind = code_list(_SEARCH["kind"], load_default=list)
+    price = code_list(
+        _SEARCH["price"], load_default=list, metadata={"description": "Price bands excl. VAT."}
+    )
+    programme = fields.List(
+        Text(allow_empty=False, validate=length(40)),
+        load_default=list,
+        validate=validate.Length(max=20, error=_l("Give at most {max} values.")),
+        metadata={"description": "Subsidy programme codes."},
+    )
+    sort = Text(load_default="relevance", validate=one_of(_SEARCH["sort"]))
+    page = fields.Integer(
+        load_default=1,
+        validate=between(1, MAX_PAGE),
+        metadata={"description": "From 1; results stop after the 1,000th hit."},
+    )
+    page_size = fields.Integer(load_default=20, validate=between(1, MAX_PAGE_SIZE))
 
 
-class SearchHitSchema(Schema):
-    id = fields.Integer()
-    document = fields.Dict()
+def _epoch_to_datetime(seconds: int) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+class SearchHitSchema(ApiSchema):
+    """One offer found, with the names `OfferSchema` uses for the same facts."""
+
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    summary = fields.String(required=True)
+    category = fields.String(required=True)
+    needs = fields.List(fields.String(), required=True)
+    provider = fields.Function(
+        lambda hit: {
+            "id": hit.document["provider_id"],
+            "name": hit.document["provider_name"],
+            "kind": hit.document["provider_kind"],
+        },
+        required=True,
+        metadata={
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "kind": {"type": "string"},
+            },
+        },
+    )
+    regions = fields.List(fields.String(), required=True, metadata={"description": "INSEE."})
+    delivery_mode = fields.String(required=True)
+    price_excl_vat_cents = fields.Function(
+        lambda hit: hit.document["price_cents"], required=True, metadata={"type": "integer"}
+    )
+    vat_rate_bp = fields.Integer(required=True)
+    price_band = fields.String(required=True)
+    pricing_unit = fields.String(required=True)
+    duration_days = fields.Integer(required=True, allow_none=True)
+    languages = fields.List(fields.String(), required=True)
+    programmes = fields.List(fields.String(), required=True)
+    published_at = fields.Function(
+        lambda hit: _epoch_to_datetime(hit.document["published_at"]).isoformat(),
+        required=True,
+        metadata={"type": "string", "format": "date-time"},
+    )
     highlights = fields.Dict(
         keys=fields.String(),
         values=fields.String(),
-        metadata={"description": "Matched words wrapped in <mark>…</mark> (text HTML-escaped)."},
+        required=True,
+        metadata={
+            "description": "Field → its text with the matched words in <mark>…</mark> "
+            "(HTML-escaped)."
+        },
     )
 
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        if attr in ("id", "highlights"):
+            return getattr(obj, attr)
+        return obj.document.get(attr, default)
 
-class SearchResultSchema(Schema):
-    hits = fields.List(fields.Nested(SearchHitSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer(attribute="per_page")
-    pages = fields.Integer()
-    facets = fields.Dict(keys=fields.String(), values=fields.Dict())
+
+class SearchResultSchema(ApiSchema):
+    hits = fields.List(fields.Nested(SearchHitSchema), required=True)
+    total = fields.Integer(required=True, metadata={"description": "Exact, over all pages."})
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(attribute="per_page", required=True)
+    pages = fields.Integer(required=True)
+    facets = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        required=True,
+        metadata={"description": "Facet → value → number of hits with it."},
+    )

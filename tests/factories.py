@@ -131,3 +131,19 @@ def approved_label(
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> TestResponse:
     return client.post("/login", data={"email": email, "password": password})
+
+
+def bearer_for(user: User) -> dict[str, str]:
+    """A bearer header for this user (call inside an app context, then commit)."""
+    from marketplace.accounts.tokens import create_token
+
+    _token, raw = create_token(session_of(user), user, "tests")
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def session_of(user: User) -> Session:
+    from sqlalchemy.orm import object_session
+
+    session = object_session(user)
+    assert session is not None, "the user must belong to a session"
+    return session

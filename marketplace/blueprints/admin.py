@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from marketplace.audit import AuditEvent
 from marketplace.auth import admin_required
 from marketplace.blueprints.forms import apply_service_errors, options
+from marketplace.blueprints.helpers import page_number
 from marketplace.blueprints.label_forms import DecisionForm
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
@@ -54,7 +55,7 @@ def _decision_form(label: Label) -> DecisionForm:
 def label_queue() -> str:
     """Admins: applications filtered by status (pending first by default), region, category."""
     # Lapsed labels turn expired here too, so the queue never shows a stale "approved".
-    if expire_lapsed_labels(db.session, current_app.extensions["mailer"], date.today()):
+    if expire_lapsed_labels(db.session(), current_app.extensions["mailer"], date.today()):
         db.session.commit()
     status = request.args.get("status", LabelStatus.PENDING.value)
     if status not in {s.value for s in LabelStatus} | {"all"}:
@@ -63,6 +64,7 @@ def label_queue() -> str:
     category = request.args.get("category") or None
     page = db.paginate(
         build_label_queue(None if status == "all" else status, region, category),
+        page=page_number(),
         per_page=PER_PAGE,
         error_out=False,
     )
@@ -76,14 +78,14 @@ def label_queue() -> str:
 
 @bp.route("/labels/<int:label_id>", methods=["GET", "POST"])
 @admin_required
-def label_detail(label_id: int) -> str | Response:
+def label_detail(label_id: int) -> Response | tuple[str, int]:
     """Admins: the evidence of one application and the decision form."""
     label = db.session.get(Label, label_id) or abort(404)
     form = _decision_form(label)
     if request.method == "POST" and form.validate_on_submit():
         try:
             decide_on_label(
-                db.session,
+                db.session(),
                 current_user,
                 label,
                 form.decision.data or "",
@@ -116,7 +118,7 @@ def audit_log() -> str:
     action = request.args.get("action") or None
     if action:
         query = query.where(AuditEvent.action.startswith(action))
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page, action=action)
 
 
@@ -125,6 +127,9 @@ def audit_log() -> str:
 def outbox() -> str:
     """Admins: every mail the platform sent (or only logged, on the embedded default)."""
     page = db.paginate(
-        select(OutboundEmail).order_by(OutboundEmail.id.desc()), per_page=30, error_out=False
+        select(OutboundEmail).order_by(OutboundEmail.id.desc()),
+        page=page_number(),
+        per_page=30,
+        error_out=False,
     )
     return render_template("admin/outbox.html", page=page)

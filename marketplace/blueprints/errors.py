@@ -20,6 +20,7 @@ MESSAGES = {
     405: _l("This action is not allowed here."),
     409: _l("This action does not fit the current state."),
     413: _l("What you sent is too large."),
+    415: _l("This type of content is not accepted here."),
     422: _l("Some information is missing or invalid."),
     429: _l("Too many attempts. Please wait a moment and try again."),
     500: _l("Something went wrong on our side. Please try again later."),
@@ -48,21 +49,29 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        # First of all: a failed flush leaves the session unusable, and rendering the error
+        # (its locale comes from the user, read through that session) must not fail again.
+        db.session.rollback()
         status = error.code or 500
-        if is_api_request() and status == 422 and getattr(error, "data", None):
-            # flask-smorest/webargs validation errors: keep their per-field messages.
-            data = error.data  # type: ignore[attr-defined]
+        data = getattr(error, "data", None) or {}
+        if is_api_request() and data.get("messages"):
+            # flask-smorest/webargs validation errors: keep their per-location messages.
             return jsonify(
                 {
-                    "code": 422,
-                    "status": _status_name(422),
-                    "message": str(MESSAGES[422]),
-                    "errors": data.get("messages", {}),
+                    "code": status,
+                    "status": _status_name(status),
+                    "message": str(data.get("message") or MESSAGES.get(status, "")),
+                    "errors": data["messages"],
                 }
-            ), 422
-        message = str(MESSAGES.get(status, error.description or ""))
+            ), status
+        message = str(data.get("message") or MESSAGES.get(status, error.description or ""))
         response = _render(status, message)
-        if status == 405 and error.get_response().headers.get("Allow"):
+        headers = {
+            name: value
+            for name, value in error.get_response().headers.items()
+            if name in ("Allow", "Retry-After")
+        }
+        if headers:
             body, code = response
-            return body, code, {"Allow": error.get_response().headers["Allow"]}
+            return body, code, headers
         return response

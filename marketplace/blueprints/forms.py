@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    Field,
+    FieldList,
+    FormField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -24,6 +29,36 @@ from marketplace.blueprints.helpers import region_choices
 from marketplace.errors import ValidationFailed
 from marketplace.geo import DEPARTMENTS
 from marketplace.taxonomy import LANGUAGE_NAMES, SIZE_BAND_LABELS
+from marketplace.textinput import text_problem
+
+
+def _text_fields(fields: Iterable[Field]) -> Iterator[StringField]:
+    """Every text field, inside sub-forms and lists too (passwords are never stored)."""
+    for field in fields:
+        if isinstance(field, FormField):
+            yield from _text_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield from _text_fields(field.entries)
+        elif isinstance(field, StringField) and not isinstance(field, PasswordField):
+            yield field
+
+
+class SafeForm(FlaskForm):
+    """A form whose text refuses control characters (and, on one line, breaks and bidi
+    controls) next to the field, and reaches the services in NFC, as the API's does."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in _text_fields(self):
+            if not isinstance(field.data, str):
+                continue
+            problem = text_problem(field.data, multiline=isinstance(field, TextAreaField))
+            if problem is None:
+                field.data = unicodedata.normalize("NFC", field.data)
+            else:
+                field.errors = [*field.errors, str(problem)]
+                valid = False
+        return valid
 
 
 def options(pairs: Iterable[tuple[str, object]]) -> list[SelectChoice]:
@@ -57,7 +92,7 @@ def apply_service_errors(
             form.form_errors.extend(messages)
 
 
-class _UserFields(FlaskForm):
+class _UserFields(SafeForm):
     full_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(
         _l("Email address"),
@@ -142,7 +177,7 @@ class ProviderRegistrationForm(_UserFields):
     bio = TextAreaField(_l("Presentation"), validators=[Optional(), Length(max=2000)])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SafeForm):
     email = EmailField(
         _l("Email address"), validators=[DataRequired()], render_kw={"autocomplete": "username"}
     )
@@ -152,11 +187,11 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Stay logged in on this device"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(SafeForm):
     email = EmailField(_l("Email address"), validators=[DataRequired()])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(SafeForm):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired()],
@@ -170,7 +205,7 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(SafeForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired()],
@@ -189,5 +224,5 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class TokenForm(FlaskForm):
+class TokenForm(SafeForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)])

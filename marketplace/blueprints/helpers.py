@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from flask import Flask, request, url_for
 from flask_babel import format_currency, format_date, format_time, get_locale
@@ -44,7 +45,7 @@ def day(value: date | datetime | None) -> str:
 
 def url_for_page(page: int) -> str:
     """The current URL with another page number, keeping the filters."""
-    args = request.args.to_dict()
+    args: dict[str, Any] = request.args.to_dict()
     args["page"] = str(page)
     return url_for(request.endpoint or "public.home", **(request.view_args or {}), **args)
 
@@ -74,7 +75,25 @@ def register(app: Flask) -> None:
     app.add_template_global(url_for_page)
     app.add_template_global(region_choices)
     app.add_template_global(category_choices)
-    app.add_template_global(CATEGORY_LABELS, "CATEGORY_LABELS")
-    app.add_template_global(SIZE_BAND_LABELS, "SIZE_BAND_LABELS")
-    app.add_template_global(LANGUAGE_NAMES, "LANGUAGE_NAMES")
+    # Constants go straight into the globals: add_template_global is typed for functions.
+    app.jinja_env.globals.update(
+        CATEGORY_LABELS=CATEGORY_LABELS,
+        SIZE_BAND_LABELS=SIZE_BAND_LABELS,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+    )
     app.add_template_global(get_locale)
+
+
+MAX_PAGE = 10_000
+
+
+def page_number() -> int:
+    """`?page=` of a listing page, from 1 to MAX_PAGE: junk means 1, beyond means the last.
+
+    Flask-SQLAlchemy would pass any integer on to OFFSET, where a huge one overflows the
+    database's integers (a 500).
+    """
+    raw = request.args.get("page", "")
+    if not raw.isascii() or not raw.isdigit():
+        return 1
+    return max(1, min(MAX_PAGE, int(raw[:6])))

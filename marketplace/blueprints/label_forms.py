@@ -6,7 +6,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from marketplace.blueprints.forms import MultiCheckboxField, options
+from marketplace.blueprints.forms import MultiCheckboxField, SafeForm, options
 from marketplace.labels.operations import REQUIRED_REFERENCES, ApplicationData, ReferenceData
 from marketplace.taxonomy import CATEGORY_LABELS
 
@@ -39,7 +38,7 @@ class ReferenceForm(Form):
         return not any((self.client_name.data, self.description.data, self.year.data))
 
 
-class LabelApplicationForm(FlaskForm):
+class LabelApplicationForm(SafeForm):
     categories = MultiCheckboxField(
         _l("Categories you cover"),
         choices=options(CATEGORY_LABELS.items()),
@@ -88,7 +87,7 @@ class LabelApplicationForm(FlaskForm):
         )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(SafeForm):
     decision = RadioField(_l("Decision"), validators=[InputRequired()], choices=[])
     reason = TextAreaField(
         _l("Reason (sent to the provider)"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
@@ -23,12 +24,16 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
+
+# SelectChoice is new in WTForms 3.3: types-WTForms does not declare it yet.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marketplace.accounts.models import Provider
 from marketplace.auth import admin_required, current_actor, provider_required
 from marketplace.blueprints.forms import (
     MultiCheckboxField,
+    SafeForm,
     apply_service_errors,
     options,
     region_select_choices,
@@ -118,7 +123,8 @@ def euro_amount(_form: FlaskForm, field: EuroField) -> None:
         return
     if value < 0:
         raise ValidationError(_l("The price cannot be negative."))
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+    # EuroField keeps finite amounts only: their exponent is an int, never 'n', 'N' or 'F'.
+    if cast(int, value.as_tuple().exponent) < -2:
         raise ValidationError(_l("Give the price to the cent at most (2 decimals)."))
 
 
@@ -136,11 +142,11 @@ def vat_rate_text(rate_bp: int) -> str:
     return f"{format_decimal(Decimal(rate_bp) / 100)} %"
 
 
-def _category_choices():  # type: ignore[no-untyped-def]
+def _category_choices() -> list[SelectChoice]:
     return options([("", _l("Choose…")), *CATEGORY_LABELS.items()])
 
 
-class OfferForm(FlaskForm):
+class OfferForm(SafeForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     summary = TextAreaField(
         _l("Summary"),
@@ -226,7 +232,7 @@ class OfferForm(FlaskForm):
         )
 
 
-class UnpublishForm(FlaskForm):
+class UnpublishForm(SafeForm):
     reason = TextAreaField(
         _l("Reason (shown to the provider)"),
         validators=[DataRequired(), Length(min=3, max=2000)],
@@ -315,7 +321,9 @@ def new_offer() -> str | Response | tuple[str, int]:
         form.regions.data = [r.code for r in current_user.provider.regions]
     if form.validate_on_submit():
         try:
-            offer = create_offer(db.session, current_actor(), current_user.provider, form.to_data())
+            offer = create_offer(
+                db.session(), current_actor(), current_user.provider, form.to_data()
+            )
         except ValidationFailed as error:
             db.session.rollback()
             apply_service_errors(form, error, FIELD_ALIASES)
@@ -336,7 +344,7 @@ def edit_offer(offer_id: int) -> str | Response | tuple[str, int]:
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
-            update_offer(db.session, current_actor(), offer, form.to_data(), date.today())
+            update_offer(db.session(), current_actor(), offer, form.to_data(), date.today())
         except ValidationFailed as error:
             db.session.rollback()
             apply_service_errors(form, error, FIELD_ALIASES)
@@ -354,7 +362,7 @@ def _saved(offer: Offer, publish: bool) -> Response:
     db.session.commit()
     if publish and offer.status != OfferStatus.PUBLISHED:
         try:
-            publish_offer(db.session, current_actor(), offer, date.today())
+            publish_offer(db.session(), current_actor(), offer, date.today())
         except Conflict as error:
             db.session.rollback()
             flash(
@@ -374,7 +382,7 @@ def publish(offer_id: int) -> Response:
     """Providers: publish a draft or archived offer, if their label allows it."""
     offer = _own_offer(offer_id)
     try:
-        publish_offer(db.session, current_actor(), offer, date.today())
+        publish_offer(db.session(), current_actor(), offer, date.today())
     except (Conflict, ValidationFailed) as error:
         db.session.rollback()
         flash(_("This offer cannot be published: %(why)s", why=error.message), "error")
@@ -393,7 +401,7 @@ def archive(offer_id: int) -> str | Response:
         form = FlaskForm()
         if form.validate_on_submit():
             try:
-                archive_offer(db.session, current_actor(), offer)
+                archive_offer(db.session(), current_actor(), offer)
             except Conflict as error:
                 db.session.rollback()
                 flash(error.message, "error")
@@ -445,7 +453,7 @@ def unpublish(offer_id: int) -> Response | tuple[str, int]:
     form = UnpublishForm()
     if form.validate_on_submit():
         try:
-            admin_unpublish_offer(db.session, current_actor(), offer, form.reason.data or "")
+            admin_unpublish_offer(db.session(), current_actor(), offer, form.reason.data or "")
         except ValidationFailed as error:
             db.session.rollback()
             apply_service_errors(form, error)

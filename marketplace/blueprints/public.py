@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts.models import Provider
 from marketplace.blueprints.auth import safe_next
+from marketplace.blueprints.helpers import page_number
 from marketplace.directory import listed_providers
 from marketplace.extensions import db
 
@@ -46,6 +47,7 @@ def providers() -> str:
     q = (request.args.get("q") or "").strip()[:100] or None
     page = db.paginate(
         listed_providers(date.today(), region, category, kind, q),
+        page=page_number(),
         per_page=PER_PAGE,
         error_out=False,
     )

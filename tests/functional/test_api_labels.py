@@ -92,14 +92,30 @@ def test_application_errors_name_the_api_fields(app: Flask, client: FlaskClient)
         db.session.commit()
     response = client.post(
         "/api/v1/labels",
-        json=application_body(similar_projects_turnover_cents=0, sworn_statement=False),
+        json=application_body(similar_projects_turnover_cents=0, references=[]),
         headers=provider,
     )
     assert response.status_code == 422
     errors = response.get_json()["errors"]["json"]
-    assert {"similar_projects_turnover_cents", "sworn_statement"} <= set(errors)
+    assert {"similar_projects_turnover_cents", "references"} <= set(errors)
     with app.app_context():
         assert db.session.scalar(select(Label)) is None
+
+
+def test_the_sworn_statement_is_part_of_the_documented_shape(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Does the schema itself refuse an application whose statement is not sworn?"""
+    with app.app_context():
+        provider = bearer_for(provider_user(db.session))
+        db.session.commit()
+    response = client.post(
+        "/api/v1/labels", json=application_body(sworn_statement=False), headers=provider
+    )
+    assert response.status_code == 422
+    assert "sworn_statement" in response.get_json()["errors"]["json"]
+    schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    assert schema["LabelApplication"]["properties"]["sworn_statement"]["enum"] == [True]
 
 
 def test_turnover_must_be_integer_cents(app: Flask, client: FlaskClient) -> None:

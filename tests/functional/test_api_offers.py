@@ -131,6 +131,21 @@ def test_patch_changes_only_what_is_sent(client: FlaskClient, callers: Callers) 
     assert moved.get_json()["needs"] == ["ecommerce", "marketing"]  # category swapped in
 
 
+def test_what_the_api_fills_in_rather_than_refuses(
+    app: Flask, client: FlaskClient, callers: Callers
+) -> None:
+    """Does an offer sent without regions or without its category among the needs get them?"""
+    response = client.post(
+        "/api/v1/offers",
+        json=body(regions=[], needs=["marketing"], delivery_mode="on_site"),
+        headers=callers.expert,
+    )
+    assert response.status_code == 201, response.get_json()
+    offer = response.get_json()
+    assert offer["needs"][0] == offer["category"] and "marketing" in offer["needs"]
+    assert offer["regions"]  # the regions the provider serves
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
@@ -139,10 +154,13 @@ def test_patch_changes_only_what_is_sent(client: FlaskClient, callers: Callers) 
         ({"price_excl_vat_cents": 12.5}, "price_excl_vat_cents"),
         ({"price_excl_vat_cents": "100"}, "price_excl_vat_cents"),
         ({"vat_rate_bp": 1960}, "vat_rate_bp"),
-        ({"regions": []}, "regions"),
         ({"regions": ["99"]}, "regions"),
         ({"category": "astrology"}, "category"),
-        ({"needs": ["marketing"]}, "needs"),
+        ({"needs": ["astrology"]}, "needs"),
+        ({"title": " Site vitrine"}, "title"),
+        ({"summary": "Un site\u0000 rapide"}, "summary"),
+        ({"title": "Site \u202evitrine"}, "title"),
+        ({"duration_days": 2**31}, "duration_days"),
         ({"languages": ["xx"]}, "languages"),
         ({"pricing_unit": "per_year"}, "pricing_unit"),
         ({"unexpected": 1}, "unexpected"),

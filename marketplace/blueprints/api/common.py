@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import current_app, request, session
+import marshmallow as ma
+from flask import Request, current_app, request, session
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Select
+from webargs import core
+from webargs.flaskparser import FlaskParser
 
 from marketplace.auth import bearer_token
 from marketplace.errors import DomainError
@@ -33,9 +37,38 @@ class InvalidCredentials(DomainError):
     status_code = 401
 
 
+class ApiParser(FlaskParser):
+    """webargs' parser, stricter about bodies: JSON only, required, and never too deep.
+
+    webargs reads a body of another type as "no body" (then every field is "required"), and
+    lets a deeply nested document reach the JSON decoder's recursion limit (a 500).
+    """
+
+    def load_json(self, req: Request, schema: ma.Schema) -> Any:
+        if not req.get_data(cache=True):
+            abort(
+                422,
+                messages={"json": {"_schema": [str(_l("Send a JSON object in the body."))]}},
+            )
+        if not core.is_json(req.mimetype):
+            abort(415, message=str(_l("Send the body as JSON (Content-Type: application/json).")))
+        try:
+            return core.parse_json(req.get_data(cache=True))
+        except RecursionError:
+            abort(400, messages={"json": [str(_l("The JSON body is nested too deeply."))]})
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            abort(400, messages={"json": [str(_l("The body is not valid JSON."))]})
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = ApiParser()
+
+
 def make_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
     """A flask-smorest blueprint under /api/v1, exempt from form CSRF but guarded as below."""
-    bp = Blueprint(name, __name__, url_prefix=API_PREFIX + url_prefix, description=description)
+    bp = ApiBlueprint(
+        name, __name__, url_prefix=API_PREFIX + url_prefix, description=description
+    )
     csrf.exempt(bp)
     bp.before_request(protect_browser_sessions)
     return bp

@@ -10,6 +10,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from marketplace.accounts.models import Provider
 from marketplace.auth import current_actor, provider_required
 from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, make_blueprint, paginate
 from marketplace.catalog.indexing import catalogue_query, indexable
@@ -38,6 +39,16 @@ bp = make_blueprint(
 
 def _offer(offer_id: int) -> Offer:
     return db.session.get(Offer, offer_id) or abort(404)
+
+
+def with_category(category: str, needs: list[str]) -> list[str]:
+    """The needs addressed, the main category first: the API never refuses it as missing."""
+    return list(dict.fromkeys([category, *needs]))
+
+
+def served_regions(provider: Provider, delivery_mode: str) -> list[str]:
+    """Regions of an offer sent without any: the provider's own, unless it is remote-only."""
+    return [] if delivery_mode == "remote" else [region.code for region in provider.regions]
 
 
 @bp.route("", methods=["GET"])
@@ -75,8 +86,15 @@ def create(args: dict[str, Any]) -> Offer:
     rate 0/550/1000/2000, at least one region unless remote, needs including the category,
     volunteers' offers free. Publish it with `POST /offers/{id}/publish`.
     """
-    data = OfferData(**{**args, "needs": args["needs"] or [args["category"]]})
-    offer = create_offer(db.session, current_actor(), current_user.provider, data)
+    provider = current_user.provider
+    data = OfferData(
+        **{
+            **args,
+            "needs": with_category(args["category"], args["needs"]),
+            "regions": args["regions"] or served_regions(provider, args["delivery_mode"]),
+        }
+    )
+    offer = create_offer(db.session, current_actor(), provider, data)
     db.session.commit()
     return offer
 
@@ -121,7 +139,11 @@ def patch(args: dict[str, Any], offer_id: int) -> Offer:
     if "category" in args and "needs" not in args:
         # The new main category replaces the old one among the needs addressed.
         others = [code for code in current.needs if code != current.category]
-        data.needs = list(dict.fromkeys([args["category"], *others]))
+        data.needs = with_category(args["category"], others)
+    else:
+        data.needs = with_category(data.category, data.needs)
+    if not data.regions:
+        data.regions = served_regions(offer.provider, data.delivery_mode)
     update_offer(db.session, current_actor(), offer, data, date.today())
     db.session.commit()
     return offer
