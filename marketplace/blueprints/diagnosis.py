@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from marketplace.auth import company_required, current_actor
+from marketplace.blueprints.helpers import page_number
 from marketplace.diagnosis.comparison import Comparison, compare_diagnoses
 from marketplace.diagnosis.models import Diagnosis, DiagnosisDraft
 from marketplace.diagnosis.operations import (
@@ -38,7 +39,7 @@ from marketplace.diagnosis.questionnaire import (
     localized,
 )
 from marketplace.diagnosis.radar import radar
-from marketplace.diagnosis.recommendations import advisors_for_needs, resources_for_needs
+from marketplace.diagnosis.recommendations import need_help
 from marketplace.errors import DomainError, ValidationFailed
 from marketplace.extensions import db
 
@@ -97,7 +98,11 @@ def overview() -> str:
     questionnaire = load_questionnaire()
     draft = get_draft(db.session, company)
     history = db.paginate(
-        company_diagnoses(company), per_page=HISTORY_PER_PAGE, error_out=False, count=True
+        company_diagnoses(company),
+        page=page_number(),
+        per_page=HISTORY_PER_PAGE,
+        error_out=False,
+        count=True,
     )
     latest = latest_diagnosis(db.session, company)
     return _render(
@@ -255,7 +260,7 @@ def result(diagnosis_id: int) -> str:
         (d.code, localized(d.title, language), diagnosis.dimension_scores.get(d.code, 0))
         for d in questionnaire.dimensions
     ]
-    codes = diagnosis.need_codes
+    helps = need_help(db.session, diagnosis, date.today())
     previous = _previous(diagnosis)
     return _render(
         "diagnosis/result.html",
@@ -264,8 +269,8 @@ def result(diagnosis_id: int) -> str:
         dimensions=dimensions,
         chart=radar([(title, value) for _code, title, value in dimensions]),
         compact_chart=radar([("", value) for _code, _title, value in dimensions], label_room=40),
-        resources=resources_for_needs(db.session, codes),
-        advisors=advisors_for_needs(db.session, diagnosis.company, codes, date.today()),
+        resources={h.code: h.resources for h in helps},
+        advisors={h.code: h.advisors for h in helps},
         previous=previous,
         comparison=compare_diagnoses(previous, diagnosis) if previous else None,
         dimension_titles=_dimension_titles(diagnosis),

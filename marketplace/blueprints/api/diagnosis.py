@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_smorest import abort
 
@@ -17,6 +19,8 @@ from marketplace.diagnosis.questionnaire import (
     available_versions,
     load_questionnaire,
 )
+from marketplace.diagnosis.recommendations import NeedRecommendations, diagnosis_recommendations
+from marketplace.diagnosis.schemas import DiagnosisRecommendationsSchema
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.schemas import (
@@ -27,6 +31,7 @@ from marketplace.schemas import (
     QuestionnaireQuerySchema,
     QuestionnaireSchema,
 )
+from marketplace.search.backend import SearchError
 
 bp = make_blueprint("api_diagnosis", "", "The self-diagnosis: questionnaire and results.")
 
@@ -98,3 +103,29 @@ def list_diagnoses(args: dict[str, Any]) -> dict[str, Any]:
 def get_one(diagnosis_id: int) -> Diagnosis:
     """Companies: one of their own company's diagnoses; another company's is a 404."""
     return get_diagnosis(db.session, current_actor(), diagnosis_id)
+
+
+@bp.route("/diagnoses/<int:diagnosis_id>/recommendations", methods=["GET"])
+@bp.doc(security=LOGGED_IN)
+@company_required
+@bp.response(200, DiagnosisRecommendationsSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(503, response="DEFAULT_ERROR")
+def recommendations(diagnosis_id: int) -> dict[str, Any]:
+    """Companies: what one of their own diagnoses recommends per need; another company's is a 404.
+
+    Needs in the result page's order, each with the guides and volunteer advisors of that page
+    and the offers of the "recommended for you" page (searched today, in the company's region
+    or remote). A 503 when search is unavailable.
+    """
+    diagnosis = get_diagnosis(db.session, current_actor(), diagnosis_id)
+    try:
+        needs: list[NeedRecommendations] = diagnosis_recommendations(
+            db.session, current_app.extensions["search"], diagnosis, date.today()
+        )
+    except SearchError:
+        current_app.logger.exception("recommendations failed")
+        abort(503)
+    return {"diagnosis_id": diagnosis.id, "needs": needs}
