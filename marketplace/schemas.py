@@ -21,6 +21,7 @@ from marketplace.dbtypes import MAX_ID
 from marketplace.geo import DEPARTMENTS, REGIONS
 from marketplace.labels.models import LabelStatus
 from marketplace.labels.operations import (
+    MAX_TURNOVER_CENTS,
     MIN_REASON_LENGTH,
     OLDEST_REFERENCE_YEARS,
     REQUIRED_REFERENCES,
@@ -40,8 +41,6 @@ LANGUAGE_CODES = tuple(LANGUAGE_NAMES)
 MAX_PAGE_SIZE = 100
 # Far beyond any real list; it keeps OFFSET arithmetic within every database's integers.
 MAX_PAGE = 10_000
-# EUR 10 billion: an upper bound on a turnover that still fits every integer column.
-MAX_TURNOVER_CENTS = 10**12
 
 # marshmallow's own messages are English only; these go through the translation catalog.
 _COMMON_MESSAGES = {
@@ -604,16 +603,57 @@ class QuestionnaireSchema(ApiSchema):
     questions = fields.List(fields.Nested(QuestionSchema), metadata={"description": "In order."})
 
 
+def answers_json_schema(questionnaire: Any) -> dict[str, Any]:
+    """The JSON Schema of a complete set of answers to `questionnaire`, question by question.
+
+    The service checks the same (`answer_problems`); this says it in the OpenAPI document so a
+    client can build valid answers from it alone.
+    """
+    from marketplace.diagnosis.questionnaire import MULTI, SCALE, SCALE_VALUES
+
+    properties: dict[str, Any] = {}
+    for question in questionnaire.questions:
+        if question.type == SCALE:
+            properties[question.id] = {
+                "type": "integer",
+                "minimum": min(SCALE_VALUES),
+                "maximum": max(SCALE_VALUES),
+            }
+        elif question.type == MULTI:
+            combinable = [o.value for o in question.options if not o.exclusive]
+            exclusive = [o.value for o in question.options if o.exclusive]
+            choices: list[dict[str, Any]] = [{"items": {"enum": combinable}}]
+            choices += [
+                {"items": {"const": value}, "minItems": 1, "maxItems": 1} for value in exclusive
+            ]
+            properties[question.id] = {"type": "array", "uniqueItems": True, "anyOf": choices}
+        else:
+            properties[question.id] = {"type": "string", "enum": list(question.allowed_values)}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def _current_questionnaire() -> Any:
+    from marketplace.diagnosis.questionnaire import CURRENT_VERSION, load_questionnaire
+
+    return load_questionnaire(CURRENT_VERSION)
+
+
 class DiagnosisRequestSchema(ApiSchema):
     answers = fields.Dict(
         keys=fields.String(),
         required=True,
         error_messages={"invalid": _l("Not a valid object.")},
         metadata={
+            **answers_json_schema(_current_questionnaire()),
             "description": "Every question of the current questionnaire: question id → answer "
             "(a string for single and tristate, an integer 0 to 5 for scale, a list of "
-            "strings for multi). Answers are checked by the service: faults come back as "
-            "422 with `errors.json.answers.<question id>`."
+            "distinct option values for multi, an exclusive one alone). Answers are checked "
+            "by the service: faults come back as 422 with `errors.json.answers.<question id>`.",
         },
     )
 

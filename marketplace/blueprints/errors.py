@@ -24,6 +24,7 @@ MESSAGES = {
     422: _l("Some information is missing or invalid."),
     429: _l("Too many attempts. Please wait a moment and try again."),
     500: _l("Something went wrong on our side. Please try again later."),
+    503: _l("This service is unavailable for a moment. Please try again shortly."),
 }
 
 

@@ -19,11 +19,29 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 
 from marketplace.blueprints.forms import MultiCheckboxField, SafeForm, options
-from marketplace.labels.operations import REQUIRED_REFERENCES, ApplicationData, ReferenceData
+from marketplace.labels.operations import (
+    MAX_TURNOVER_CENTS,
+    REQUIRED_REFERENCES,
+    ApplicationData,
+    ReferenceData,
+)
 from marketplace.taxonomy import CATEGORY_LABELS
+
+
+def finite(_form: Form, field: DecimalField) -> None:
+    """"NaN" and "Infinity" parse as decimals; they are not amounts."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_l("Give an amount in euros, e.g. 1250,50."))
 
 
 class ReferenceForm(Form):
@@ -47,7 +65,7 @@ class LabelApplicationForm(SafeForm):
     similar_projects_turnover = DecimalField(
         _l("Turnover from similar projects over the last two years (EUR excl. VAT)"),
         places=2,
-        validators=[Optional(), NumberRange(min=0)],
+        validators=[Optional(), finite, NumberRange(min=0, max=MAX_TURNOVER_CENTS // 100)],
     )
     certifications = TextAreaField(
         _l("Certifications and qualifications"), validators=[Optional(), Length(max=2000)]

@@ -14,11 +14,12 @@ from marketplace.catalog.indexing import visible_offers
 from marketplace.catalog.models import Offer
 from marketplace.catalog.pricing import price_breakdown
 from marketplace.diagnosis.operations import latest_diagnosis
+from marketplace.diagnosis.recommendations import recommended_offers
 from marketplace.extensions import db
 from marketplace.geo import REGIONS
 from marketplace.search.backend import SearchError
 from marketplace.search.params import build_query
-from marketplace.search.recommend import recommendation_queries, recommendations
+from marketplace.search.query import SearchQuery
 from marketplace.taxonomy import CATEGORY_LABELS
 
 bp = Blueprint("search", __name__)
@@ -42,7 +43,7 @@ PRICE_BAND_LABELS = {
 }
 
 
-def query_from_request():  # type: ignore[no-untyped-def]
+def query_from_request() -> SearchQuery:
     args = request.args
     return build_query(
         date.today(),
@@ -104,13 +105,12 @@ FACET_PARAMS = {
 def recommended() -> str:
     """Companies: offers for each need of their latest diagnosis, in their region or remote."""
     company = current_user.company
-    diagnosis = latest_diagnosis(db.session, company)
+    diagnosis = latest_diagnosis(db.session(), company)
     groups: list[tuple[dict, object]] = []
     failed = False
     if diagnosis is not None and diagnosis.needs:
-        queries = recommendation_queries(diagnosis.needs, company.region.code, date.today())
         try:
-            results = recommendations(current_app.extensions["search"].multi_search(queries))
+            results = recommended_offers(current_app.extensions["search"], diagnosis, date.today())
         except SearchError:
             current_app.logger.exception("recommendations failed")
             results, failed = [], True

@@ -26,6 +26,8 @@ from marketplace.taxonomy import CATEGORY_CODES
 
 REQUIRED_REFERENCES = 3
 OLDEST_REFERENCE_YEARS = 5
+# EUR 10 billion: beyond any real turnover, and within every database's BIGINT.
+MAX_TURNOVER_CENTS = 10**12
 MIN_REASON_LENGTH = 3
 
 
@@ -121,6 +123,8 @@ def _check_application(provider: Provider, data: ApplicationData, today: date) -
     is_expert = provider.kind == ProviderKind.EXPERT
     if data.similar_projects_turnover_cents < 0:
         add("similar_projects_turnover_cents", _l("The turnover cannot be negative."))
+    elif data.similar_projects_turnover_cents > MAX_TURNOVER_CENTS:
+        add("similar_projects_turnover_cents", _l("This turnover is too high to be right."))
     elif is_expert and data.similar_projects_turnover_cents == 0:
         add(
             "similar_projects_turnover_cents",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -268,3 +269,45 @@ def test_a_form_with_a_nul_byte_shows_the_error_in_place_and_keeps_the_input(
     assert "Boulangerie Martin" in page  # what was typed is still there
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+@pytest.mark.parametrize("turnover", ["NaN", "Infinity", "1e30", "99999999999999999999"])
+def test_a_label_form_with_an_absurd_turnover_says_so(
+    app: Flask, client: FlaskClient, turnover: str
+) -> None:
+    """Do amounts beyond any column (or not numbers at all) come back as a form error?"""
+    from marketplace.labels.models import Label
+    from tests.factories import login
+
+    with app.app_context():
+        provider_user(db.session, email="paul@example.fr")
+        db.session.commit()
+    login(client, "paul@example.fr")
+    response = client.post(
+        "/provider/label/apply",
+        data={
+            "similar_projects_turnover": turnover,
+            "categories": ["online-presence"],
+            "sworn_statement": "y",
+        },
+    )
+    assert response.status_code == 200
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Label.id))) == 0
+
+
+def test_the_service_refuses_a_turnover_beyond_its_bound(app: Flask) -> None:
+    from marketplace.errors import ValidationFailed
+    from marketplace.labels.operations import MAX_TURNOVER_CENTS, apply_for_label
+    from tests.factories import application
+
+    with app.app_context():
+        user = provider_user(db.session)
+        data = application()
+        data.similar_projects_turnover_cents = MAX_TURNOVER_CENTS + 1
+        with pytest.raises(ValidationFailed) as refused:
+            assert user.provider is not None
+            apply_for_label(db.session, user, user.provider, data, date.today())
+        assert "similar_projects_turnover_cents" in refused.value.errors
+        db.session.rollback()

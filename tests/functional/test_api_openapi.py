@@ -21,6 +21,7 @@ API_PATHS = {
     "/api/v1/search": {"get"},
     "/api/v1/diagnoses": {"get", "post"},
     "/api/v1/diagnoses/{diagnosis_id}": {"get"},
+    "/api/v1/diagnoses/{diagnosis_id}/recommendations": {"get"},
     "/api/v1/offers": {"get", "post"},
     "/api/v1/offers/{offer_id}": {"get", "patch"},
     "/api/v1/offers/{offer_id}/publish": {"post"},

@@ -405,7 +405,8 @@ def test_a_renewed_label_without_the_category_hides_paid_offers_only(
     for offer in (paid, free):
         publish_offer(session, expert, offer, TODAY)
     old = expert.provider.current_label  # type: ignore[union-attr]
-    decide_on_label(session, admin, old, Decision.SUSPEND, "Contrôle", LogMailer(), TODAY)  # type: ignore[arg-type]
+    old.valid_until = TODAY - timedelta(days=1)  # type: ignore[union-attr]
+    expire_lapsed_labels(session, LogMailer(), TODAY)  # a lapsed label may be renewed
     approved_label(session, expert, admin, ("online-presence",))
     session.expire_all()
     assert not indexable(paid, TODAY) and indexable(free, TODAY)
