@@ -18,6 +18,7 @@ from marketplace.extensions import db
 from marketplace.labels.operations import expire_lapsed_labels
 from marketplace.reference import sync_reference_data
 from marketplace.resources import sync_resources
+from marketplace.search.backend import SearchBackend
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 labels_cli = AppGroup("labels", help="Provider labels.")
@@ -37,7 +38,7 @@ def create_admin(email: str, name: str, password: str | None) -> None:
         if getpass.getpass("Password (again): ") != password:
             raise click.ClickException("The passwords differ.")
     try:
-        user = service.create_admin(db.session, email, password, name)
+        user = service.create_admin(db.session(), email, password, name)
     except ValidationFailed as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error
@@ -48,7 +49,7 @@ def create_admin(email: str, name: str, password: str | None) -> None:
 @labels_cli.command("expire")
 def expire_labels() -> None:
     """Turn labels past their validity date into expired ones (run daily)."""
-    lapsed = expire_lapsed_labels(db.session, current_app.extensions["mailer"], date.today())
+    lapsed = expire_lapsed_labels(db.session(), current_app.extensions["mailer"], date.today())
     db.session.commit()
     click.echo(f"{len(lapsed)} label(s) expired.")
 
@@ -56,8 +57,8 @@ def expire_labels() -> None:
 @reference_cli.command("sync")
 def sync_reference() -> None:
     """Insert or update regions, departments, categories and the curated resources."""
-    sync_reference_data(db.session)
-    count = sync_resources(db.session)
+    sync_reference_data(db.session())
+    count = sync_resources(db.session())
     db.session.commit()
     click.echo(f"Reference data is up to date ({count} resources).")
 
@@ -67,13 +68,13 @@ def _seed() -> None:
     from marketplace.demo_offers import seed_demo_offers
     from marketplace.search.sync import reindex
 
-    sync_reference_data(db.session)
-    summary = seed_demo(db.session, current_app.extensions["mailer"], date.today())
-    created, present = seed_demo_offers(db.session, date.today())
+    sync_reference_data(db.session())
+    summary = seed_demo(db.session(), current_app.extensions["mailer"], date.today())
+    created, present = seed_demo_offers(db.session(), date.today())
     db.session.commit()
     backend = _search_backend()
     backend.apply_settings()
-    indexed = reindex(db.session, backend, date.today())
+    indexed = reindex(db.session(), backend, date.today())
     db.session.commit()
     click.echo(format_logins(summary))
     click.echo(f"Offers: {created} created, {present} already present; {indexed} indexed.")
@@ -94,10 +95,13 @@ def run_demo(host: str, port: int) -> None:
     _seed()
     click.echo(f"\nCroissance Connectée is running at http://{host}:{port}/  (Ctrl+C to stop)\n")
     # Flask refuses app.run() inside its own CLI; werkzeug's server is what `flask run` uses.
-    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+    # It needs the app itself (its threads have no app context): current_app is typed as Flask,
+    # though it is a LocalProxy.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_simple(host, port, app, threaded=True)
 
 
-def _search_backend():  # type: ignore[no-untyped-def]
+def _search_backend() -> SearchBackend:
     return current_app.extensions["search"]
 
 
@@ -116,7 +120,7 @@ def search_sync(watch: float) -> None:
 
     while True:
         while True:
-            report = process_outbox(db.session, _search_backend(), date.today())
+            report = process_outbox(db.session(), _search_backend(), date.today())
             db.session.commit()
             if report.jobs:
                 click.echo(
@@ -137,7 +141,7 @@ def search_reindex() -> None:
 
     backend = _search_backend()
     backend.apply_settings()
-    count = reindex(db.session, backend, date.today())
+    count = reindex(db.session(), backend, date.today())
     db.session.commit()
     click.echo(f"Index rebuilt: {count} offer(s).")
 
@@ -147,7 +151,7 @@ def search_check() -> None:
     """Report offers missing from the index, stale in it, or there when they should not be."""
     from marketplace.search.sync import check
 
-    report = check(db.session, _search_backend(), date.today())
+    report = check(db.session(), _search_backend(), date.today())
     for name in ("missing", "stale", "extra"):
         ids = getattr(report, name)
         click.echo(f"{name}: {len(ids)}" + (f" ({', '.join(map(str, ids[:20]))})" if ids else ""))

@@ -42,7 +42,7 @@ def listed_providers(
     category: str | None = None,
     kind: str | None = None,
     q: str | None = None,
-) -> Select[tuple[Provider]]:
+) -> Select[Provider]:
     """Providers with a live label (volunteers included), filtered, by name."""
     query = select(Provider).where(has_live_label(today))
     if region:

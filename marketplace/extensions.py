@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -27,7 +29,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# db.session is a scoped_session: a proxy to the current app context's Session. Services take a
+# plain sqlalchemy.orm.Session, so callers pass db.session(), the Session itself.
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass Model. At run time it is db.Model, which Flask-SQLAlchemy builds from Base's
+# body; type checkers cannot subclass an attribute of an instance, so they see Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -17,12 +17,12 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketplace.dbtypes import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model
 
 log = logging.getLogger(__name__)
 
 
-class OutboundEmail(db.Model):
+class OutboundEmail(Model):
     __tablename__ = "outbound_emails"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import Model
 from marketplace.geo import DEPARTMENTS, REGIONS
 from marketplace.taxonomy import CATEGORY_CODES, category_label
 
 
-class Region(db.Model):
+class Region(Model):
     __tablename__ = "regions"
 
     code: Mapped[str] = mapped_column(String(3), primary_key=True)
@@ -21,7 +21,7 @@ class Region(db.Model):
     )
 
 
-class Department(db.Model):
+class Department(Model):
     __tablename__ = "departments"
 
     code: Mapped[str] = mapped_column(String(3), primary_key=True)
@@ -34,7 +34,7 @@ class Department(db.Model):
         return f"{self.name} ({self.code})"
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -55,12 +55,12 @@ def sync_reference_data(session: Session) -> None:
     session.flush()
     departments = {d.code: d for d in session.scalars(select(Department))}
     for dept in DEPARTMENTS:
-        row = departments.get(dept.code) or Department(code=dept.code)
-        row.name, row.region_code = dept.name, dept.region_code
-        session.add(row)
+        department = departments.get(dept.code) or Department(code=dept.code)
+        department.name, department.region_code = dept.name, dept.region_code
+        session.add(department)
     categories = {c.code: c for c in session.scalars(select(Category))}
     for position, code in enumerate(CATEGORY_CODES):
-        row = categories.get(code) or Category(code=code)
-        row.position = position
-        session.add(row)
+        category = categories.get(code) or Category(code=code)
+        category.position = position
+        session.add(category)
     session.flush()

@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace.accounts.models import enum_column
-from marketplace.extensions import db
+from marketplace.extensions import Model, db
 from marketplace.reference import Category
 
 RESOURCES_FILE = Path(__file__).parent / "data" / "resources.json"
@@ -37,7 +37,7 @@ resource_needs = Table(
 )
 
 
-class Resource(db.Model):
+class Resource(Model):
     __tablename__ = "resources"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 from flask_babel import lazy_gettext as _l
 
 
@@ -51,7 +51,7 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
 
 @cache
-def _french() -> Translations:
+def _french() -> NullTranslations:  # NullTranslations when the catalogue is not compiled
     return Translations.load(str(TRANSLATIONS_DIR), ["fr"])
 
 

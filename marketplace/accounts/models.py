@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.dbtypes import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model, db
 from marketplace.reference import Department, Region
 from marketplace.taxonomy import SizeBand
 
@@ -57,7 +57,7 @@ class ProviderKind(StrEnum):
     VOLUNTEER = "volunteer"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +95,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
-class Company(db.Model):
+class Company(Model):
     __tablename__ = "companies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,7 +127,7 @@ provider_regions = Table(
 )
 
 
-class Provider(db.Model):
+class Provider(Model):
     __tablename__ = "providers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,7 +159,7 @@ class Provider(db.Model):
         return label is not None and label.is_active
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A user acting for one company or one provider."""
 
     __tablename__ = "memberships"
@@ -180,7 +180,7 @@ class Membership(db.Model):
     )
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal access token; only its SHA-256 digest is stored."""
 
     __tablename__ = "api_tokens"

@@ -42,13 +42,13 @@ def overview() -> str:
 
 @bp.post("/password")
 @login_required
-def change_password() -> str | Response:
+def change_password() -> Response | tuple[str, int]:
     """Any logged-in user: change their own password."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
             service.change_password(
-                db.session,
+                db.session(),
                 current_user,
                 form.current_password.data or "",
                 form.new_password.data or "",
@@ -67,7 +67,7 @@ def change_password() -> str | Response:
 
 @bp.post("/tokens")
 @login_required
-def create_token() -> str | Response:
+def create_token() -> str | tuple[str, int]:
     """Any logged-in user: a personal access token for the API, shown once."""
     form = TokenForm()
     if not form.validate_on_submit():
@@ -77,7 +77,7 @@ def create_token() -> str | Response:
             token_form=form,
             tokens=_own_tokens(),
         ), 422
-    _, raw = tokens.create_token(db.session, current_user, form.name.data or "")
+    _, raw = tokens.create_token(db.session(), current_user, form.name.data or "")
     db.session.commit()
     return render_template(
         "account/overview.html",
@@ -95,7 +95,7 @@ def revoke_token(token_id: int) -> Response:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
         abort(404)
-    tokens.revoke_token(db.session, current_user, token)
+    tokens.revoke_token(db.session(), current_user, token)
     db.session.commit()
     flash(_("The token has been revoked."), "info")
     return redirect(url_for("account.overview"))

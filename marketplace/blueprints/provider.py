@@ -44,7 +44,7 @@ def apply() -> str | Response:
     form = LabelApplicationForm()
     if form.validate_on_submit():
         try:
-            apply_for_label(db.session, current_user, provider, form.to_data(), date.today())
+            apply_for_label(db.session(), current_user, provider, form.to_data(), date.today())
         except Conflict as error:
             # The label changed since the page was opened (e.g. an admin suspended it).
             db.session.rollback()

@@ -50,7 +50,7 @@ def visible_clause(today: date) -> ColumnElement[bool]:
     )
 
 
-def visible_offers(today: date) -> Select[tuple[Offer]]:
+def visible_offers(today: date) -> Select[Offer]:
     """Every offer the public may see, newest first."""
     return (
         select(Offer)
@@ -66,7 +66,7 @@ def catalogue_query(
     need: str | None = None,
     region: str | None = None,
     provider_id: int | None = None,
-) -> Select[tuple[Offer]]:
+) -> Select[Offer]:
     """Visible offers filtered as the catalogue's API and pages filter them, newest first."""
     query = visible_offers(today)
     if category:

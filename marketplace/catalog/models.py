@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Provider, enum_column
 from marketplace.dbtypes import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model, db
 from marketplace.reference import Category, Region
 
 
@@ -59,7 +59,7 @@ offer_regions = Table(
 )
 
 
-class Offer(db.Model):
+class Offer(Model):
     __tablename__ = "offers"
 
     id: Mapped[int] = mapped_column(primary_key=True)

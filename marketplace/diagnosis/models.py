@@ -10,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Company, User
 from marketplace.dbtypes import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model
 
 
-class Diagnosis(db.Model):
+class Diagnosis(Model):
     """A finished self-diagnosis. Scores and needs are stored as computed then, with their
     reason texts, so a later questionnaire version never changes how an old one reads."""
 
@@ -38,7 +38,7 @@ class Diagnosis(db.Model):
         return [n["need"] for n in self.needs]
 
 
-class DiagnosisDraft(db.Model):
+class DiagnosisDraft(Model):
     """Answers saved between pages, one draft per company, resumable by any of its users."""
 
     __tablename__ = "diagnosis_drafts"

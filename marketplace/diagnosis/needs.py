@@ -126,7 +126,7 @@ def _condition_problems(condition: dict[str, Any], questionnaire: Questionnaire)
         wrong = [v for v in condition["in"] if v not in allowed]
         return [f"{question.id}: values {wrong} are not answers"] if wrong else []
     if "includes" in condition or "excludes" in condition:
-        value = condition.get("includes", condition.get("excludes"))
+        value = condition["includes"] if "includes" in condition else condition["excludes"]
         ok = question.type == MULTI and question.option(value) is not None
         return [] if ok else [f"{question.id}: includes/excludes needs a multi choice"]
     if "at_most" in condition:

@@ -90,7 +90,7 @@ def submit_diagnosis(
     return diagnosis
 
 
-def company_diagnoses(company: Company) -> Select[tuple[Diagnosis]]:
+def company_diagnoses(company: Company) -> Select[Diagnosis]:
     """The company's diagnoses, newest first."""
     return (
         select(Diagnosis)

@@ -297,10 +297,15 @@ def normalize_answers(questionnaire: Questionnaire, answers: dict[str, Any]) -> 
     return result
 
 
-if __name__ == "__main__":  # python -m marketplace.diagnosis.questionnaire: check every version
+def _check_versions() -> None:
+    """Load every version with its rules: python -m marketplace.diagnosis.questionnaire."""
+    from marketplace.diagnosis.needs import load_rules  # needs imports this module
+
     for v in available_versions():
         q = load_questionnaire(v)
-        from marketplace.diagnosis.needs import load_rules
-
         rules = load_rules(v)
         print(f"v{v}: {len(q.questions)} questions, {len(rules)} rules: OK")
+
+
+if __name__ == "__main__":
+    _check_versions()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Provider, User, enum_column
 from marketplace.dbtypes import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model, db
 from marketplace.reference import Category
 
 
@@ -30,7 +30,7 @@ label_categories = Table(
 )
 
 
-class Label(db.Model):
+class Label(Model):
     __tablename__ = "labels"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +74,7 @@ class Label(db.Model):
         return [c.code for c in self.categories]
 
 
-class LabelReference(db.Model):
+class LabelReference(Model):
     """A client project the provider cites as evidence."""
 
     __tablename__ = "label_references"
@@ -90,7 +90,7 @@ class LabelReference(db.Model):
     label: Mapped[Label] = relationship(back_populates="references")
 
 
-class LabelDecision(db.Model):
+class LabelDecision(Model):
     """One status change of a label: who, when, why (the system itself for expiry)."""
 
     __tablename__ = "label_decisions"

@@ -285,7 +285,9 @@ def _store(
     for doc in documents:
         row = _row(doc)
         latest[row[0]] = (row, doc)
-    rows, values, texts = [], [], []
+    rows: list[tuple[Any, ...]] = []
+    values: list[tuple[int, str, str]] = []
+    texts: list[tuple[int, *tuple[str, ...]]] = []  # id, then one text per searchable attribute
     for id_, (row, doc) in latest.items():
         rows.append(row)
         for field in VALUE_FIELDS:
@@ -432,7 +434,7 @@ def _patch_fields(conn: sqlite3.Connection, base: FieldIndex, state: _State) -> 
     )
 
 
-Matcher = Callable[[str, str], BitMap]  # (FTS5 table, expression) → the ids it matches
+Matcher = Callable[[str, str], FrozenBitMap]  # (FTS5 table, expression) → the ids it matches
 
 
 def ranking_rules(
@@ -700,7 +702,7 @@ class EmbeddedBackend:
         """_matching on this snapshot, through a cache of the latest results (the least
         recently used go first; those of older revisions are never asked again)."""
 
-        def match(table: str, expression: str) -> BitMap:
+        def match(table: str, expression: str) -> FrozenBitMap:
             key = (state, table, expression)
             with self._lock:
                 cached = self._matches.get(key)

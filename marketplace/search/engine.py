@@ -43,7 +43,7 @@ def register_search(app: Flask) -> None:
     def apply_search_jobs(response: Response) -> Response:
         if g.pop("search_jobs_written", False):
             try:
-                process_outbox(db.session, app.extensions["search"], date.today())
+                process_outbox(db.session(), app.extensions["search"], date.today())
                 db.session.commit()
             except Exception:  # the change is committed; the job stays for the next sync
                 db.session.rollback()

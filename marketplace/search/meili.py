@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -199,6 +200,7 @@ class MeiliBackend:
     # The client keeps mutable per-request headers on objects shared by its methods, so each
     # operation builds its own (cheap: it opens no connection, and requests are not pooled).
     def _client(self) -> meilisearch.Client:
+        # The client annotates timeout as int; it hands it to requests, which takes float seconds.
         return meilisearch.Client(self.url, self.api_key, timeout=self.timeout)  # type: ignore[arg-type]
 
     @contextmanager
@@ -287,7 +289,7 @@ class MeiliBackend:
         for batch in _batches(documents, self.batch_size):
             if ids is not None:
                 ids.update(int(document[PRIMARY_KEY]) for document in batch)
-            infos.append(self._call(action, lambda b=batch: index.add_documents(b, PRIMARY_KEY)))
+            infos.append(self._call(action, partial(index.add_documents, batch, PRIMARY_KEY)))
         self._wait_all(client, infos, action)
 
     def _delete_index(self, client: meilisearch.Client, uid: str) -> None:
@@ -327,9 +329,11 @@ class MeiliBackend:
         for batch in _batches(dict.fromkeys(int(i) for i in ids), self.batch_size):
             # The delete-batch route, through the client's HTTP layer: the client's
             # delete_documents(ids) warns that ids are deprecated (in the client, not the
-            # server), and deleting by filter would need `id` to be filterable.
-            response = self._call(action, lambda b=batch: index.http.post(path, b))
-            infos.append(self._call(action, lambda r=response: TaskInfo(**r)))
+            # server), and deleting by filter would need `id` to be filterable. The route takes
+            # integer ids; the client annotates its body as strings only.
+            post = partial(index.http.post, path, batch)  # type: ignore[arg-type]
+            response = self._call(action, post)
+            infos.append(self._call(action, partial(TaskInfo, **response)))
         self._wait_all(client, infos, action)
 
     def rebuild(self, documents: Iterable[dict[str, Any]]) -> int:
@@ -394,7 +398,7 @@ class MeiliBackend:
         while True:
             page = self._call(
                 f"reading the documents of {self.index_uid!r}",
-                lambda o=offset: index.get_documents({"offset": o, "limit": self.batch_size}),
+                partial(index.get_documents, {"offset": offset, "limit": self.batch_size}),
             )
             for document in page.results:
                 raw = dict(document)

@@ -12,13 +12,13 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketplace.dbtypes import UTCDateTime, utcnow
-from marketplace.extensions import db
+from marketplace.extensions import Model
 
 OFFER = "offer"
 PROVIDER = "provider"  # all the provider's offers (name, kind or label changed)
 
 
-class SearchJob(db.Model):
+class SearchJob(Model):
     __tablename__ = "search_jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)

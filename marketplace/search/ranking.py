@@ -11,7 +11,7 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
 
-from pyroaring import BitMap
+from pyroaring import AbstractBitMap, BitMap
 
 ID_SPAN = 2**32  # ids fit in 32 bits: (key, id) pairs are encoded as key * ID_SPAN + id
 # A sort rule orders a small bucket directly; a big one by walking the presorted ids, which
@@ -60,11 +60,11 @@ class SetsRule:
     """Hits in the first set first, then those in the second… then the rest. The sets are
     computed the first time a bucket needs them (some queries never get that far)."""
 
-    def __init__(self, sets: Sequence[Callable[[], BitMap]]) -> None:
+    def __init__(self, sets: Sequence[Callable[[], AbstractBitMap]]) -> None:
         self._makers = list(sets)
-        self._sets: list[BitMap] = []
+        self._sets: list[AbstractBitMap] = []
 
-    def _set(self, i: int) -> BitMap:
+    def _set(self, i: int) -> AbstractBitMap:
         while len(self._sets) <= i:
             self._sets.append(self._makers[len(self._sets)]())
         return self._sets[i]
