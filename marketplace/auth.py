@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from flask import Request, abort, current_app, g, request
+from flask import Request, abort, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 
-from marketplace.accounts.models import Role, User
+from marketplace.accounts.models import Company, Role, User
 from marketplace.accounts.tokens import user_for_token
-from marketplace.extensions import db
+from marketplace.extensions import db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,7 +25,15 @@ def bearer_token(req: Request) -> str | None:
 
 def current_actor() -> User:
     """The real user behind Flask-Login's proxy: services store it on rows and audit events."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
+
+
+def current_company() -> Company:
+    """The calling company user's company (views behind company_required always have one)."""
+    company = current_actor().company
+    if company is None:
+        abort(403)
+    return company
 
 
 def is_api_request() -> bool:
@@ -55,12 +63,12 @@ def authenticate_bearer_token() -> None:
     raw = bearer_token(request)
     if raw is None:
         return
-    user = user_for_token(db.session, raw)
+    user = user_for_token(db.session(), raw)
     if user is not None:
         g.token_authenticated = True
         db.session.commit()  # keeps last_used_at; nothing else is pending this early
     # Flask-Login reads the request's user from g._login_user before loading it itself.
-    g._login_user = user if user is not None else current_app.login_manager.anonymous_user()
+    g._login_user = user if user is not None else login_manager.anonymous_user()
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:
@@ -72,12 +80,12 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 if is_api_request():
                     abort(401)
-                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+                return login_manager.unauthorized()
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        return cast(F, wrapped)
 
     return decorator
 

@@ -149,7 +149,7 @@ def register_company() -> str | Response:
     if form.validate_on_submit():
         try:
             user = service.register_company(
-                db.session,
+                db.session(),
                 _user_data(form),
                 service.CompanyData(
                     name=form.company_name.data or "",
@@ -178,7 +178,7 @@ def register_provider() -> str | Response:
     if form.validate_on_submit():
         try:
             user = service.register_provider(
-                db.session,
+                db.session(),
                 _user_data(form),
                 service.ProviderData(
                     name=form.provider_name.data or "",
@@ -213,7 +213,7 @@ def login() -> str | Response:
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = service.authenticate(db.session, form.email.data or "", form.password.data or "")
+        user = service.authenticate(db.session(), form.email.data or "", form.password.data or "")
         if user is None:
             note_failed_login()
             form.form_errors.append(_("Wrong email address or password."))
@@ -241,7 +241,7 @@ def forgot_password() -> str | Response:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         service.request_password_reset(
-            db.session,
+            db.session(),
             form.email.data or "",
             current_app.extensions["mailer"],
             current_app.config["SECRET_KEY"],
@@ -265,14 +265,14 @@ def reset_password(token: str) -> str | Response:
     max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
     secret = current_app.config["SECRET_KEY"]
     try:
-        service.user_for_reset_token(db.session, token, secret, max_age)
+        service.user_for_reset_token(db.session(), token, secret, max_age)
     except ValidationFailed as error:
         flash(" ".join(error.errors["token"]), "error")
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            service.reset_password(db.session, token, form.password.data or "", secret, max_age)
+            service.reset_password(db.session(), token, form.password.data or "", secret, max_age)
         except ValidationFailed as error:
             db.session.rollback()
             apply_service_errors(form, error)

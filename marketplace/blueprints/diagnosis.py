@@ -96,7 +96,7 @@ def overview() -> str:
     """Companies: the latest result, the history of diagnoses, and starting or resuming one."""
     company = current_user.company
     questionnaire = load_questionnaire()
-    draft = get_draft(db.session, company)
+    draft = get_draft(db.session(), company)
     history = db.paginate(
         company_diagnoses(company),
         page=page_number(),
@@ -104,7 +104,7 @@ def overview() -> str:
         error_out=False,
         count=True,
     )
-    latest = latest_diagnosis(db.session, company)
+    latest = latest_diagnosis(db.session(), company)
     return _render(
         "diagnosis/overview.html",
         questionnaire=questionnaire,
@@ -157,7 +157,7 @@ def take(page: int) -> str | Response | tuple[str, int]:
         abort(404)
     company = current_user.company
     if request.method == "GET":
-        draft = get_draft(db.session, company)
+        draft = get_draft(db.session(), company)
         return _take_page(questionnaire, page, dict(draft.answers or {}) if draft else {}, {})
 
     action = request.form.get("action", "next")
@@ -172,7 +172,7 @@ def take(page: int) -> str | Response | tuple[str, int]:
     else:
         target = page
     try:
-        save_draft(db.session, current_actor(), company, answers, page=target)
+        save_draft(db.session(), current_actor(), company, answers, page=target)
     except ValidationFailed as error:
         db.session.rollback()
         errors = {**errors, **error.errors}
@@ -234,13 +234,13 @@ def parse_answers(questions: tuple[Question, ...], form: MultiDict[str, str]) ->
 def _submit(questionnaire: Questionnaire) -> Response:
     """Score the finished draft; a skipped page sends the user back to it."""
     company = current_user.company
-    draft = get_draft(db.session, company)
+    draft = get_draft(db.session(), company)
     answers = dict(draft.answers or {}) if draft else {}
     for number, dimension in enumerate(questionnaire.dimensions, start=1):
         if any(q.id not in answers for q in questionnaire.questions_of(dimension.code)):
             flash(_("Some questions are not answered yet. Please complete this step."), "error")
             return redirect(url_for("diagnosis.take", page=number))
-    diagnosis = submit_diagnosis(db.session, current_actor(), company, answers)
+    diagnosis = submit_diagnosis(db.session(), current_actor(), company, answers)
     db.session.commit()
     flash(_("Your self-assessment is complete. Here are your results."), "success")
     return redirect(url_for("diagnosis.result", diagnosis_id=diagnosis.id))
@@ -253,14 +253,14 @@ def _submit(questionnaire: Questionnaire) -> Response:
 @company_required
 def result(diagnosis_id: int) -> str:
     """Companies: one of their own diagnoses: scores, ranked needs and recommendations."""
-    diagnosis = get_diagnosis(db.session, current_actor(), diagnosis_id)
+    diagnosis = get_diagnosis(db.session(), current_actor(), diagnosis_id)
     questionnaire = load_questionnaire(diagnosis.questionnaire_version)
     language = _language()
     dimensions = [
         (d.code, localized(d.title, language), diagnosis.dimension_scores.get(d.code, 0))
         for d in questionnaire.dimensions
     ]
-    helps = need_help(db.session, diagnosis, date.today())
+    helps = need_help(db.session(), diagnosis, date.today())
     previous = _previous(diagnosis)
     return _render(
         "diagnosis/result.html",
@@ -314,8 +314,8 @@ def compare() -> str:
         raise DomainError(_("Choose two diagnoses to compare.")) from None
     if before_id == after_id:
         raise DomainError(_("Choose two different diagnoses to compare."))
-    first = get_diagnosis(db.session, current_actor(), before_id)
-    second = get_diagnosis(db.session, current_actor(), after_id)
+    first = get_diagnosis(db.session(), current_actor(), before_id)
+    second = get_diagnosis(db.session(), current_actor(), after_id)
     before, after = sorted((first, second), key=lambda d: (d.created_at, d.id))
     comparison: Comparison = compare_diagnoses(before, after)
     return _render(

@@ -16,12 +16,14 @@ from wtforms import (
     FormField,
     PasswordField,
     RadioField,
-    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
+
+# SelectChoice is new in WTForms 3.3: types-WTForms does not declare it yet.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import URL, DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -63,7 +65,7 @@ class SafeForm(FlaskForm):
 
 def options(pairs: Iterable[tuple[str, object]]) -> list[SelectChoice]:
     """WTForms 3.3+ wants SelectChoice objects rather than (value, label) tuples."""
-    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[arg-type]
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):

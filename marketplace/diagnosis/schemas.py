@@ -26,7 +26,9 @@ def _choices(values: Any) -> validate.OneOf:
 class EpochDateTime(fields.DateTime):
     """A Unix timestamp (as search documents store dates) written as an ISO 8601 datetime."""
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+    def _serialize(
+        self, value: Any, attr: str | None, obj: Any, **kwargs: Any
+    ) -> str | float | None:
         moment = datetime.fromtimestamp(value, UTC) if isinstance(value, int) else value
         return super()._serialize(moment, attr, obj, **kwargs)
 

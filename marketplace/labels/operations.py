@@ -321,7 +321,7 @@ def expire_lapsed_labels(session: Session, mailer: Mailer, today: date) -> list[
 
 def label_queue(
     status: str | None = None, region: str | None = None, category: str | None = None
-) -> Select[tuple[Label]]:
+) -> Select[Label]:
     """Applications for the admin queue, oldest first, filtered by status, region and category."""
     query = select(Label).join(Label.provider)
     if status:

@@ -52,7 +52,7 @@ def register_company(args: dict[str, Any]) -> User:
     Field errors from the registration rules come back as 422 with `errors.json.<field>`.
     """
     user = service.register_company(
-        db.session,
+        db.session(),
         _user_data(args),
         service.CompanyData(
             name=args["company_name"],
@@ -75,7 +75,7 @@ def register_company(args: dict[str, Any]) -> User:
 def register_provider(args: dict[str, Any]) -> User:
     """Public: create a provider (expert or volunteer advisor) account and its first user."""
     user = service.register_provider(
-        db.session,
+        db.session(),
         _user_data(args),
         service.ProviderData(
             name=args["provider_name"],
@@ -109,11 +109,11 @@ def create_api_token(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[st
     carries Retry-After. The plain token is in the response only: store it, it cannot be shown
     again (the response must not be cached).
     """
-    user = service.authenticate(db.session, args["email"], args["password"])
+    user = service.authenticate(db.session(), args["email"], args["password"])
     if user is None:
         note_failed_login()
         raise InvalidCredentials(str(_l("Wrong email address or password.")))
-    token, raw = create_token(db.session, user, args["name"])
+    token, raw = create_token(db.session(), user, args["name"])
     db.session.commit()
     body = {"token": raw, **{name: getattr(token, name) for name in TokenSchema().fields}}
     return body, 201, {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -146,5 +146,5 @@ def revoke_api_token(token_id: int) -> None:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id or token.revoked_at is not None:
         abort(404)
-    revoke_token(db.session, current_actor(), token)
+    revoke_token(db.session(), current_actor(), token)
     db.session.commit()

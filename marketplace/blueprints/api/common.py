@@ -23,7 +23,7 @@ API_PREFIX = "/api/v1"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # OpenAPI security requirements: either a bearer token or the browser's session cookie.
-LOGGED_IN = [{"bearerAuth": []}, {"cookieAuth": []}]
+LOGGED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"cookieAuth": []}]
 PUBLIC: list[dict[str, list[str]]] = []
 
 
@@ -66,9 +66,7 @@ class ApiBlueprint(Blueprint):
 
 def make_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
     """A flask-smorest blueprint under /api/v1, exempt from form CSRF but guarded as below."""
-    bp = ApiBlueprint(
-        name, __name__, url_prefix=API_PREFIX + url_prefix, description=description
-    )
+    bp = ApiBlueprint(name, __name__, url_prefix=API_PREFIX + url_prefix, description=description)
     csrf.exempt(bp)
     bp.before_request(protect_browser_sessions)
     return bp

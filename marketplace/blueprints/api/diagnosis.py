@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_smorest import abort
 
-from marketplace.auth import company_required, current_actor
+from marketplace.auth import company_required, current_actor, current_company
 from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, make_blueprint, paginate
 from marketplace.diagnosis.models import Diagnosis
 from marketplace.diagnosis.operations import company_diagnoses, get_diagnosis, submit_diagnosis
@@ -70,7 +70,7 @@ def submit(args: dict[str, Any]) -> Diagnosis:
     """
     user = current_actor()
     try:
-        diagnosis = submit_diagnosis(db.session, user, user.company, args["answers"])
+        diagnosis = submit_diagnosis(db.session(), user, current_company(), args["answers"])
     except ValidationFailed as error:
         db.session.rollback()
         abort(422, messages={"json": {"answers": error.errors}})
@@ -90,7 +90,7 @@ def list_diagnoses(args: dict[str, Any]) -> dict[str, Any]:
 
     Paginated like every list: `page`, `page_size` (at most 100) in, `{items, pagination}` out.
     """
-    return paginate(company_diagnoses(current_actor().company), args["page"], args["page_size"])
+    return paginate(company_diagnoses(current_company()), args["page"], args["page_size"])
 
 
 @bp.route("/diagnoses/<int:diagnosis_id>", methods=["GET"])
@@ -102,7 +102,7 @@ def list_diagnoses(args: dict[str, Any]) -> dict[str, Any]:
 @bp.alt_response(404, response="NOT_FOUND")
 def get_one(diagnosis_id: int) -> Diagnosis:
     """Companies: one of their own company's diagnoses; another company's is a 404."""
-    return get_diagnosis(db.session, current_actor(), diagnosis_id)
+    return get_diagnosis(db.session(), current_actor(), diagnosis_id)
 
 
 @bp.route("/diagnoses/<int:diagnosis_id>/recommendations", methods=["GET"])
@@ -120,10 +120,10 @@ def recommendations(diagnosis_id: int) -> dict[str, Any]:
     and the offers of the "recommended for you" page (searched today, in the company's region
     or remote). A 503 when search is unavailable.
     """
-    diagnosis = get_diagnosis(db.session, current_actor(), diagnosis_id)
+    diagnosis = get_diagnosis(db.session(), current_actor(), diagnosis_id)
     try:
         needs: list[NeedRecommendations] = diagnosis_recommendations(
-            db.session, current_app.extensions["search"], diagnosis, date.today()
+            db.session(), current_app.extensions["search"], diagnosis, date.today()
         )
     except SearchError:
         current_app.logger.exception("recommendations failed")

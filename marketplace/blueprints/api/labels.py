@@ -44,7 +44,7 @@ bp = make_blueprint("api_labels", "/labels", "Label applications and decisions."
 def apply(args: dict[str, Any]) -> Label:
     """Providers: apply for a label for their own organisation.
 
-    409 while an application is under review or the label is live.
+    409 while an application is under review, the label is live or it is suspended.
     """
     data = ApplicationData(
         categories=args["categories"],
@@ -53,7 +53,9 @@ def apply(args: dict[str, Any]) -> Label:
         references=[ReferenceData(**ref) for ref in args["references"]],
         sworn_statement=args["sworn_statement"],
     )
-    label = apply_for_label(db.session, current_actor(), current_user.provider, data, date.today())
+    label = apply_for_label(
+        db.session(), current_actor(), current_user.provider, data, date.today()
+    )
     db.session.commit()
     return label
 
@@ -74,7 +76,7 @@ def list_labels(args: dict[str, Any]) -> dict[str, Any]:
     if current_user.role == Role.COMPANY:
         abort(403)
     if current_user.is_admin and expire_lapsed_labels(
-        db.session, current_app.extensions["mailer"], date.today()
+        db.session(), current_app.extensions["mailer"], date.today()
     ):
         db.session.commit()  # as on the admin page: the queue never shows a stale "approved"
     query = label_queue(args.get("status"), args.get("region"), args.get("category"))
@@ -121,7 +123,7 @@ def decide(args: dict[str, Any], label_id: int) -> LabelDecision:
     """
     label = db.session.get(Label, label_id) or abort(404)
     decision = decide_on_label(
-        db.session,
+        db.session(),
         current_actor(),
         label,
         args["decision"],

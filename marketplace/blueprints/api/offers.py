@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -41,7 +42,7 @@ def _offer(offer_id: int) -> Offer:
     return db.session.get(Offer, offer_id) or abort(404)
 
 
-def with_category(category: str, needs: list[str]) -> list[str]:
+def with_category(category: str, needs: Sequence[str]) -> list[str]:
     """The needs addressed, the main category first: the API never refuses it as missing."""
     return list(dict.fromkeys([category, *needs]))
 
@@ -94,7 +95,7 @@ def create(args: dict[str, Any]) -> Offer:
             "regions": args["regions"] or served_regions(provider, args["delivery_mode"]),
         }
     )
-    offer = create_offer(db.session, current_actor(), provider, data)
+    offer = create_offer(db.session(), current_actor(), provider, data)
     db.session.commit()
     return offer
 
@@ -144,7 +145,7 @@ def patch(args: dict[str, Any], offer_id: int) -> Offer:
         data.needs = with_category(data.category, data.needs)
     if not data.regions:
         data.regions = served_regions(offer.provider, data.delivery_mode)
-    update_offer(db.session, current_actor(), offer, data, date.today())
+    update_offer(db.session(), current_actor(), offer, data, date.today())
     db.session.commit()
     return offer
 
@@ -164,7 +165,7 @@ def publish(offer_id: int) -> Offer:
     or the offer is already published.
     """
     offer = _offer(offer_id)
-    publish_offer(db.session, current_actor(), offer, date.today())
+    publish_offer(db.session(), current_actor(), offer, date.today())
     db.session.commit()
     return offer
 
@@ -180,6 +181,6 @@ def publish(offer_id: int) -> Offer:
 def archive(offer_id: int) -> Offer:
     """Providers: withdraw one of their offers from the catalogue (409 if already archived)."""
     offer = _offer(offer_id)
-    archive_offer(db.session, current_actor(), offer)
+    archive_offer(db.session(), current_actor(), offer)
     db.session.commit()
     return offer
