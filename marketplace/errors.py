@@ -25,6 +25,13 @@ class ValidationFailed(DomainError):
         super().__init__("; ".join(f"{f}: {' '.join(m)}" for f, m in self.errors.items()))
 
 
+class AlreadyExists(ValidationFailed):
+    """The input is well formed but names something already registered (an email, a SIREN):
+    a conflict with the current state, 409, still reported per field."""
+
+    status_code = 409
+
+
 class Forbidden(DomainError):
     status_code = 403
 

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from marketplace.accounts.models import ProviderKind, Role
 from marketplace.accounts.passwords import MAX_LENGTH as PASSWORD_MAX
@@ -114,10 +114,14 @@ class Text(fields.String):
     ) -> None:
         self.multiline = multiline
         self.allow_empty = not kwargs.get("required", False) if allow_empty is None else allow_empty
-        metadata = {
-            "pattern": text_pattern(multiline=multiline, required=not self.allow_empty),
-            **kwargs.pop("metadata", {}),
-        }
+        metadata = dict(kwargs.pop("metadata", {}))
+        validators = kwargs.get("validate") or []
+        validators = validators if isinstance(validators, list | tuple) else [validators]
+        if not any(isinstance(v, validate.Regexp) for v in validators):
+            # A field with a pattern of its own documents that one (it is the stricter).
+            metadata.setdefault(
+                "pattern", text_pattern(multiline=multiline, required=not self.allow_empty)
+            )
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -128,6 +132,20 @@ class Text(fields.String):
             return clean_text(text, multiline=self.multiline, trimmed=True)
         except UnsafeText as error:
             raise ValidationError(str(error.message)) from error
+
+
+class WholeNumber(fields.Integer):
+    """A JSON integer: 12 or 12.0 (JSON Schema counts both as integers), never "12" or true."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
 
 
 def email_field(**kwargs: Any) -> Text:
@@ -144,7 +162,8 @@ class Password(fields.String):
             load_only=True,
             validate=[
                 length(PASSWORD_MAX, PASSWORD_MIN),
-                validate.Regexp("[^0-9]", error=_l("Do not use only digits.")),
+                # Search semantics in JSON Schema; marshmallow's Regexp matches from the start.
+                validate.Regexp(r"^[\s\S]*[^0-9]", error=_l("Do not use only digits.")),
             ],
             **kwargs,
         )
@@ -389,9 +408,8 @@ def _reference_years() -> validate.Range:
 class ReferenceSchema(ApiSchema):
     client_name = Text(required=True, validate=length(160))
     description = Text(required=True, multiline=True, validate=length(1000))
-    year = fields.Integer(
+    year = WholeNumber(
         required=True,
-        strict=True,
         validate=_reference_years(),
         metadata={"description": f"At most {OLDEST_REFERENCE_YEARS} years ago."},
     )
@@ -405,9 +423,8 @@ class LabelApplicationSchema(ApiSchema):
         validate=validate.Length(min=1, error=_l("Choose at least one category.")),
         metadata={"description": "Category codes the label should cover."},
     )
-    similar_projects_turnover_cents = fields.Integer(
+    similar_projects_turnover_cents = WholeNumber(
         required=True,
-        strict=True,
         validate=between(0, MAX_TURNOVER_CENTS),
         metadata={
             "description": "Turnover from similar projects over two years, EUR cents "
@@ -657,6 +674,15 @@ class DiagnosisRequestSchema(ApiSchema):
         },
     )
 
+    @post_load
+    def whole_numbers_as_int(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """JSON Schema counts 3.0 as the integer 3; so does the scoring."""
+        data["answers"] = {
+            key: int(value) if isinstance(value, float) and value.is_integer() else value
+            for key, value in data["answers"].items()
+        }
+        return data
+
 
 class NeedReasonSchema(ApiSchema):
     rule = fields.String()
@@ -780,20 +806,16 @@ class OfferUpdateSchema(ApiSchema):
         CATEGORY_CODES,
         metadata={"description": "Category codes addressed; the main category always is."},
     )
-    price_excl_vat_cents = fields.Integer(
-        strict=True,
+    price_excl_vat_cents = WholeNumber(
         validate=between(0, offer_rules.MAX_PRICE_CENTS),
         metadata={"description": "EUR cents excl. VAT; 0 for a free offer (volunteers: 0)."},
     )
-    vat_rate_bp = fields.Integer(
-        strict=True,
+    vat_rate_bp = WholeNumber(
         validate=validate.OneOf(offer_rules.VAT_RATES_BP, error=_l("Choose one of: {choices}.")),
         metadata={"description": "Basis points: 0, 5.5 %, 10 % or 20 %."},
     )
     pricing_unit = Text(validate=one_of([u.value for u in PricingUnit]))
-    duration_days = fields.Integer(
-        strict=True, allow_none=True, validate=between(1, offer_rules.MAX_DURATION_DAYS)
-    )
+    duration_days = WholeNumber(allow_none=True, validate=between(1, offer_rules.MAX_DURATION_DAYS))
     delivery_mode = Text(validate=one_of([m.value for m in DeliveryMode]))
     regions = code_list(
         REGION_CODES,
@@ -821,21 +843,18 @@ class OfferCreateSchema(OfferUpdateSchema):
         load_default=list,
         metadata={"description": "Other needs addressed besides the main category."},
     )
-    price_excl_vat_cents = fields.Integer(
+    price_excl_vat_cents = WholeNumber(
         required=True,
-        strict=True,
         validate=between(0, offer_rules.MAX_PRICE_CENTS),
         metadata={"description": "EUR cents excl. VAT; 0 for a free offer (volunteers: 0)."},
     )
-    vat_rate_bp = fields.Integer(
+    vat_rate_bp = WholeNumber(
         load_default=offer_rules.DEFAULT_VAT_RATE_BP,
-        strict=True,
         validate=validate.OneOf(offer_rules.VAT_RATES_BP, error=_l("Choose one of: {choices}.")),
         metadata={"description": "Basis points: 0, 5.5 %, 10 % or 20 %."},
     )
     pricing_unit = Text(required=True, validate=one_of([u.value for u in PricingUnit]))
-    duration_days = fields.Integer(
-        strict=True,
+    duration_days = WholeNumber(
         allow_none=True,
         load_default=None,
         validate=between(1, offer_rules.MAX_DURATION_DAYS),

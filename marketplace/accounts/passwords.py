@@ -35,7 +35,7 @@ def password_problems(password: str, email: str = "") -> list[str]:
         problems.append(str(_l("Use at least %(n)d characters.", n=MIN_LENGTH)))
     if len(password) > MAX_LENGTH:
         problems.append(str(_l("Use at most %(n)d characters.", n=MAX_LENGTH)))
-    if password.isdigit():
+    if password.isascii() and password.isdigit():  # the API schema says [0-9] only
         problems.append(str(_l("Do not use only digits.")))
     if email and password.strip().lower() == email.strip().lower():
         problems.append(str(_l("Do not use your email address as password.")))

@@ -32,7 +32,7 @@ from marketplace.accounts.passwords import (
 )
 from marketplace.audit import record_event
 from marketplace.dbtypes import utcnow
-from marketplace.errors import ValidationFailed
+from marketplace.errors import AlreadyExists, ValidationFailed
 from marketplace.geo import DEPARTMENT_BY_CODE, REGION_BY_CODE, normalize_department_code
 from marketplace.identifiers import (
     is_valid_french_vat,
@@ -86,13 +86,16 @@ class _Errors:
 
     def __init__(self) -> None:
         self.errors: dict[str, list[str]] = {}
+        self.only_conflicts = True
 
-    def add(self, name: str, message: object) -> None:
+    def add(self, name: str, message: object, *, conflict: bool = False) -> None:
+        """`conflict`: the value is fine but already taken (then alone it is a 409)."""
         self.errors.setdefault(name, []).append(str(message))
+        self.only_conflicts = self.only_conflicts and conflict
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise ValidationFailed(self.errors)
+            raise (AlreadyExists if self.only_conflicts else ValidationFailed)(self.errors)
 
 
 def normalize_email(raw: str) -> str:
@@ -111,7 +114,9 @@ def _check_user(session: Session, data: UserData, errors: _Errors) -> str:
         errors.add("email", _l("Enter a valid email address."))
     else:
         if find_user_by_email(session, email):
-            errors.add("email", _l("An account already exists with this email address."))
+            errors.add(
+                "email", _l("An account already exists with this email address."), conflict=True
+            )
     for problem in password_problems(data.password, email):
         errors.add("password", problem)
     if not data.full_name.strip():
@@ -146,7 +151,11 @@ def register_company(session: Session, user_data: UserData, company_data: Compan
     if not is_valid_siren(siren):
         errors.add("siren", _l("A SIREN has 9 digits and a valid check digit."))
     elif session.scalar(select(Company.id).where(Company.siren == siren)):
-        errors.add("siren", _l("This company is already registered; ask its owner to invite you."))
+        errors.add(
+            "siren",
+            _l("This company is already registered; ask its owner to invite you."),
+            conflict=True,
+        )
     if not company_data.name.strip():
         errors.add("company_name", _l("Enter the company name."))
     if company_data.size_band not in {b.value for b in SizeBand}:
@@ -179,7 +188,7 @@ def register_provider(session: Session, user_data: UserData, provider_data: Prov
     if not is_valid_siret(siret):
         errors.add("siret", _l("A SIRET has 14 digits and a valid check digit."))
     elif session.scalar(select(Provider.id).where(Provider.siret == siret)):
-        errors.add("siret", _l("This establishment is already registered."))
+        errors.add("siret", _l("This establishment is already registered."), conflict=True)
     if not provider_data.name.strip():
         errors.add("provider_name", _l("Enter the business name."))
     if provider_data.kind not in {k.value for k in ProviderKind}:

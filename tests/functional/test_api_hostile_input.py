@@ -311,3 +311,23 @@ def test_the_service_refuses_a_turnover_beyond_its_bound(app: Flask) -> None:
             apply_for_label(db.session, user, user.provider, data, date.today())
         assert "similar_projects_turnover_cents" in refused.value.errors
         db.session.rollback()
+
+
+def test_registering_what_exists_is_a_409_with_the_field(client: FlaskClient) -> None:
+    """Is an email already in use a conflict (409), and a bad field along with it a 422?"""
+    body = {
+        "email": "anne@example.fr",
+        "password": "correct-horse-battery",
+        "full_name": "Anne Martin",
+        "company_name": "Boulangerie Martin",
+        "siren": "732829320",
+        "size_band": "3-9",
+        "naf_code": "10.71C",
+        "department_code": "69",
+    }
+    assert client.post("/api/v1/auth/register/company", json=body).status_code == 201
+    again = client.post("/api/v1/auth/register/company", json=body)
+    errors = assert_json_error(again, 409)["errors"]["json"]
+    assert set(errors) == {"email", "siren"}
+    worse = client.post("/api/v1/auth/register/company", json={**body, "password": body["email"]})
+    assert_json_error(worse, 422)

@@ -19,3 +19,20 @@ def register_api(api: Api) -> None:
 
     for module in (auth, me, providers, labels, diagnosis, offers, search):
         api.register_blueprint(module.bp)
+    document_cross_field_rules(api)
+
+
+def document_cross_field_rules(api: Api) -> None:
+    """Rules between fields of one body, which marshmallow schemas cannot declare.
+
+    A labelled expert must give its VAT number (the services check it; this says it).
+    """
+    schemas = api.spec.components.schemas
+    schemas["ProviderRegistration"]["if"] = {
+        "properties": {"kind": {"const": "expert"}},
+        "required": ["kind"],
+    }
+    schemas["ProviderRegistration"]["then"] = {
+        "required": ["vat_number"],
+        "properties": {"vat_number": {"minLength": 1}},
+    }

@@ -44,12 +44,14 @@ def _user_data(args: dict[str, Any]) -> service.UserData:
 @bp.doc(security=PUBLIC)
 @bp.arguments(CompanyRegistrationSchema)
 @bp.response(201, UserSchema)
+@bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")
 @registration_limit
 def register_company(args: dict[str, Any]) -> User:
     """Public: create a company account and its first user.
 
-    Field errors from the registration rules come back as 422 with `errors.json.<field>`.
+    Field errors from the registration rules come back as 422 with `errors.json.<field>`; an
+    email or SIREN already registered (and nothing else wrong) is a 409, reported the same way.
     """
     user = service.register_company(
         db.session(),
@@ -70,10 +72,14 @@ def register_company(args: dict[str, Any]) -> User:
 @bp.doc(security=PUBLIC)
 @bp.arguments(ProviderRegistrationSchema)
 @bp.response(201, UserSchema)
+@bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")
 @registration_limit
 def register_provider(args: dict[str, Any]) -> User:
-    """Public: create a provider (expert or volunteer advisor) account and its first user."""
+    """Public: create a provider (expert or volunteer advisor) account and its first user.
+
+    Errors as for companies: 422 per field, 409 when the email or SIRET is already registered.
+    """
     user = service.register_provider(
         db.session(),
         _user_data(args),
