@@ -65,7 +65,15 @@ class LabelApplicationForm(SafeForm):
     similar_projects_turnover = DecimalField(
         _l("Turnover from similar projects over the last two years (EUR excl. VAT)"),
         places=2,
-        validators=[Optional(), finite, NumberRange(min=0, max=MAX_TURNOVER_CENTS // 100)],
+        validators=[
+            Optional(),
+            finite,
+            NumberRange(
+                min=0,
+                max=MAX_TURNOVER_CENTS // 100,
+                message=_l("Give an amount between 0 and 10 billion euros."),
+            ),
+        ],
     )
     certifications = TextAreaField(
         _l("Certifications and qualifications"), validators=[Optional(), Length(max=2000)]
