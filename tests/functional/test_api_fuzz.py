@@ -1,0 +1,245 @@
+"""Fuzz the JSON API with schemathesis: every operation, for every kind of caller.
+
+For each caller (anonymous, company, provider, admin) schemathesis reads /api/openapi.json and
+sends every operation generated requests, in-process (WSGI), checking each response with every
+check `schemathesis run --checks all` runs. The world holds ids to find: a company with a
+diagnosis, a labelled provider with offers in each status, a pending label application.
+
+`API_FUZZ_EXAMPLES` sets the random examples per operation (default 10, for CI; nightly runs
+use e.g. `API_FUZZ_EXAMPLES=500`). Generation is deterministic (fixed seed) and keeps no example
+database, so a run can be repeated exactly and writes nothing into the repository.
+
+A failure names the caller and the operation, the checks that failed, the response, and a curl
+command that replays the request (the token shows as [Filtered]: use one of the same role).
+One caller only: `pytest tests/functional/test_api_fuzz.py -k company`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import strategies as st
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.accounts.tokens import create_token
+from marketplace.catalog.operations import OfferData, archive_offer, create_offer, publish_offer
+from marketplace.diagnosis.operations import submit_diagnosis
+from marketplace.diagnosis.questionnaire import MULTI, SCALE, SINGLE, load_questionnaire
+from marketplace.extensions import db, limiter
+from marketplace.identifiers import french_vat_number, is_valid_naf_code, make_siren, make_siret
+from tests.factories import admin_user, approved_label, company_user, pending_label, provider_user
+
+pytestmark = pytest.mark.fuzz
+
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "10"))
+SEED = 20260315
+
+# The string formats the document declares for French identifiers: valid values, so that valid
+# (positive) examples get past the check digits and on to the rest of the code.
+_sirens = st.integers(min_value=0, max_value=89_999_999).map(make_siren)
+schemathesis.openapi.format("siren", _sirens)
+schemathesis.openapi.format(
+    "siret", st.builds(make_siret, _sirens, st.integers(min_value=0, max_value=9999))
+)
+schemathesis.openapi.format("fr-vat", _sirens.map(french_vat_number))
+schemathesis.openapi.format(
+    "naf",
+    st.builds(
+        "{:02d}.{:02d}{}".format,
+        st.integers(min_value=1, max_value=99),
+        st.integers(min_value=0, max_value=99),
+        st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+    ).filter(is_valid_naf_code),
+)
+
+# Where each caller gets past authentication and authorization, so that what it sends reaches
+# validation and the services. The coverage phase (boundary and invalid values of every field,
+# missing fields, wrong types: a few hundred requests per operation) runs there only; elsewhere
+# the answer is 401 or 403 whatever is sent, which the fuzzing phase checks for every caller.
+# One caller per operation: a second one would double the time, not the bugs found.
+COVERED_BY: dict[str, tuple[str, ...]] = {
+    "anonymous": (
+        "POST /api/v1/auth/register/company",
+        "POST /api/v1/auth/register/provider",
+        "POST /api/v1/auth/tokens",
+        "GET /api/v1/providers",
+        "GET /api/v1/providers/{provider_id}",
+        "GET /api/v1/questionnaire",
+        "GET /api/v1/offers",
+        "GET /api/v1/offers/{offer_id}",
+        "GET /api/v1/search",
+    ),
+    "company": (
+        "GET /api/v1/auth/tokens",
+        "GET /api/v1/me",
+        "POST /api/v1/diagnoses",
+        "GET /api/v1/diagnoses",
+        "GET /api/v1/diagnoses/{diagnosis_id}",
+        "GET /api/v1/diagnoses/{diagnosis_id}/recommendations",
+    ),
+    "provider": (
+        "POST /api/v1/labels",
+        "POST /api/v1/offers",
+        "PATCH /api/v1/offers/{offer_id}",
+        "POST /api/v1/offers/{offer_id}/publish",
+        "POST /api/v1/offers/{offer_id}/archive",
+    ),
+    "admin": (
+        "GET /api/v1/labels",
+        "GET /api/v1/labels/{label_id}",
+        "POST /api/v1/labels/{label_id}/decisions",
+    ),
+}
+# Revoking the caller's own token would turn the rest of the run into 401s.
+EXCLUDED = "DELETE /api/v1/auth/tokens/{token_id}"
+
+
+def fuzz_config(role: str) -> schemathesis.Config:
+    """The run's settings, with the keys and values of schemathesis.toml."""
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {
+                "mode": "all",  # valid (positive) and invalid (negative) requests
+                "max-examples": EXAMPLES,
+                "deterministic": True,
+                "database": "none",
+            },
+            "phases": {
+                "examples": {"enabled": True},
+                "coverage": {"enabled": False},  # on where the caller is let in, below
+                "fuzzing": {"enabled": True},
+                # The document declares no links, so a stateful run would only guess at them.
+                "stateful": {"enabled": False},
+            },
+            "operations": [
+                {"include-name": list(COVERED_BY[role]), "phases": {"coverage": {"enabled": True}}}
+            ],
+            "checks": {
+                "enabled": True,
+                # A valid request may still be refused for who calls or what the world holds:
+                # no token (401), another role's operation (403), an id that does not exist or
+                # that the caller may not see (404), a duplicate email or a state that forbids
+                # the change (409). Not 422: what the schema calls valid, the server must take.
+                # 5xx is reported by not_a_server_error; 429 cannot happen, limits are off.
+                "positive_data_acceptance": {
+                    "expected-statuses": ["2xx", "401", "403", "404", "409", "5xx"]
+                },
+            },
+        }
+    )
+
+
+# --- The world every caller fuzzes ---------------------------------------------------------
+
+
+def _lowest_answers() -> dict[str, Any]:
+    """A complete, valid set of answers: the first choice or the lowest level everywhere."""
+    answers: dict[str, Any] = {}
+    for question in load_questionnaire().questions:
+        if question.type == SCALE:
+            answers[question.id] = 0
+        elif question.type == SINGLE:
+            answers[question.id] = question.options[0].value
+        elif question.type == MULTI:
+            answers[question.id] = []
+        else:
+            answers[question.id] = "no"
+    return answers
+
+
+def _offer(title: str) -> OfferData:
+    return OfferData(
+        title=title,
+        summary="Un site vitrine rapide et adapté au mobile.",
+        category="online-presence",
+        needs=("online-presence",),
+        price_excl_vat_cents=240_050,
+        pricing_unit="fixed",
+        delivery_mode="hybrid",
+        regions=("53",),
+    )
+
+
+def build_world(session: Session) -> dict[str, User]:
+    """One user per role, and ids to find: a diagnosis, two labels, an offer in each status."""
+    admin = admin_user(session)
+    company = company_user(session)
+    assert company.company is not None
+    submit_diagnosis(session, company, company.company, _lowest_answers())
+    provider = provider_user(session, regions=("53",))
+    assert provider.provider is not None
+    approved_label(session, provider, admin)
+    pending_label(session, provider_user(session, name="Agence en attente"))
+    _draft, published, archived = (
+        create_offer(session, provider, provider.provider, _offer(title))
+        for title in ("Site vitrine", "Boutique en ligne", "Création de logo")
+    )
+    for offer in (published, archived):
+        publish_offer(session, provider, offer, date.today())
+    archive_offer(session, provider, archived)
+    return {"company": company, "provider": provider, "admin": admin}
+
+
+@dataclass(frozen=True)
+class Caller:
+    role: str
+    headers: dict[str, str]
+
+
+@pytest.fixture(params=list(COVERED_BY))
+def caller(request: pytest.FixtureRequest, app: Flask) -> Caller:
+    """A fresh world, and who fuzzes it: a bearer token for every role but anonymous."""
+    role: str = request.param
+    headers: dict[str, str] = {}
+    with app.app_context():
+        users = build_world(db.session())
+        if role != "anonymous":
+            _token, raw = create_token(db.session(), users[role], "API fuzzing")
+            headers["Authorization"] = f"Bearer {raw}"
+        db.session.commit()
+    return Caller(role, headers)
+
+
+@pytest.fixture
+def api_schema(
+    request: pytest.FixtureRequest, app: Flask, caller: Caller, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The session's app as schemathesis sees it, rate limits off until the test ends."""
+    # Thousands of requests come from one address. The limiter is one object shared by every
+    # app of the session, so it is switched off here and back on by monkeypatch afterwards.
+    monkeypatch.setattr(limiter, "enabled", False)
+    # schemathesis 4.32 names each operation's subtest through Node._nodeid, gone in pytest 9.2.
+    if not hasattr(request.node, "_nodeid"):
+        request.node._nodeid = request.node.nodeid
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", app, config=fuzz_config(caller.role))
+
+
+schema = schemathesis.pytest.from_fixture("api_schema").exclude(name=EXCLUDED)
+
+
+@schema.parametrize()
+def test_api_fuzz(case: schemathesis.Case, caller: Caller) -> None:
+    """Does every operation answer this caller within its documented contract?"""
+    case.call_and_validate(headers=caller.headers)
+
+
+def test_every_operation_gets_a_coverage_run(app: Flask) -> None:
+    """Is every operation of the document, new ones included, covered by one caller?"""
+    document = app.test_client().get("/api/openapi.json").get_json()
+    operations = {
+        f"{method.upper()} {path}"
+        for path, item in document["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+    covered = [label for labels in COVERED_BY.values() for label in labels]
+    assert len(covered) == len(set(covered)), "an operation is covered by two callers"
+    assert operations - set(covered) - {EXCLUDED} == set(), "add them to COVERED_BY"
