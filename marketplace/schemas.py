@@ -6,6 +6,7 @@ only check shapes and types, so the API and the pages refuse the same things for
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -15,9 +16,12 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 from marketplace.accounts.models import ProviderKind, Role
 from marketplace.accounts.passwords import MAX_LENGTH as PASSWORD_MAX
 from marketplace.accounts.passwords import MIN_LENGTH as PASSWORD_MIN
+from marketplace.accounts.service import LANGUAGES
 from marketplace.catalog import operations as offer_rules
-from marketplace.catalog.models import DeliveryMode, PricingUnit
+from marketplace.catalog.models import DeliveryMode, OfferStatus, PricingUnit
 from marketplace.dbtypes import MAX_ID
+from marketplace.diagnosis.needs import PRIORITY_RANK
+from marketplace.diagnosis.questionnaire import DIMENSION_CODES, QUESTION_TYPES
 from marketplace.geo import DEPARTMENTS, REGIONS
 from marketplace.labels.models import LabelStatus
 from marketplace.labels.operations import (
@@ -41,6 +45,9 @@ LANGUAGE_CODES = tuple(LANGUAGE_NAMES)
 MAX_PAGE_SIZE = 100
 # Far beyond any real list; it keeps OFFSET arithmetic within every database's integers.
 MAX_PAGE = 10_000
+# Emails as the accounts service accepts them: internationalized addresses included.
+IDN_EMAIL = "idn-email"
+_CODES = "Category codes."
 
 # marshmallow's own messages are English only; these go through the translation catalog.
 _COMMON_MESSAGES = {
@@ -99,6 +106,11 @@ def between(minimum: int, maximum: int) -> validate.Range:
     return validate.Range(min=minimum, max=maximum, error=_l("Must be between {min} and {max}."))
 
 
+def known_values(values: Iterable[Any]) -> validate.OneOf:
+    """Documents a response field's values as an enum (response schemas are never loaded)."""
+    return validate.OneOf([getattr(value, "value", value) for value in values])
+
+
 class Text(fields.String):
     """User text as the API takes it: see `marketplace.textinput` for what is refused.
 
@@ -150,7 +162,12 @@ class WholeNumber(fields.Integer):
 
 def email_field(**kwargs: Any) -> Text:
     """An email address, checked by the service (email-validator) beyond this shape."""
-    metadata = {"format": "email", **kwargs.pop("metadata", {})}
+    metadata = {
+        "format": "email",
+        "description": "An address a mail can reach: special-use domains (.test, .local, "
+        ".invalid, .localhost…) are refused.",
+        **kwargs.pop("metadata", {}),
+    }
     return Text(validate=length(254), metadata=metadata, **kwargs)
 
 
@@ -222,41 +239,82 @@ class PaginationSchema(ApiSchema):
     pages = fields.Integer(required=True, metadata={"description": "Number of pages."})
 
 
+# --- Errors --------------------------------------------------------------------------------
+
+
+class ErrorSchema(ApiSchema):
+    """The body of every API error, as `marketplace.blueprints.errors` writes it.
+
+    flask-smorest documents every error response with it (`Api.ERROR_SCHEMA`); it never
+    serializes anything.
+    """
+
+    code = fields.Integer(
+        required=True,
+        validate=validate.Range(min=400, max=599),
+        metadata={"description": "The HTTP status code."},
+    )
+    status = fields.String(
+        required=True, metadata={"description": "The status's name, e.g. Not Found."}
+    )
+    message = fields.String(
+        required=True, metadata={"description": "What went wrong, in the caller's language."}
+    )
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(metadata={"type": ["object", "array"]}),
+        metadata={
+            "description": "Only when the request was refused field by field: per location "
+            "(json, query…), field → messages, or a list of messages about the whole body."
+        },
+    )
+
+
 # --- Organisations and users ---------------------------------------------------------------
 
 
 class RegionSchema(ApiSchema):
-    code = fields.String()
-    name = fields.String()
+    code = fields.String(required=True, metadata={"description": "INSEE code."})
+    name = fields.String(required=True)
 
 
 class CompanySummarySchema(ApiSchema):
-    id = fields.Integer()
-    name = fields.String()
-    siren = fields.String()
-    size_band = fields.String()
-    naf_code = fields.String()
-    department_code = fields.String()
-    region_code = fields.String(attribute="department.region_code")
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    siren = fields.String(required=True, metadata={"description": "9 digits."})
+    size_band = fields.String(required=True, validate=known_values(SizeBand))
+    naf_code = fields.String(required=True)
+    department_code = fields.String(required=True)
+    region_code = fields.String(required=True, attribute="department.region_code")
 
 
 class ProviderSummarySchema(ApiSchema):
-    id = fields.Integer()
-    name = fields.String()
-    siret = fields.String()
-    kind = fields.Enum(ProviderKind, by_value=True)
-    department_code = fields.String()
-    has_active_label = fields.Boolean()
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    siret = fields.String(required=True, metadata={"description": "14 digits."})
+    kind = fields.Enum(ProviderKind, by_value=True, required=True)
+    department_code = fields.String(required=True)
+    has_active_label = fields.Boolean(required=True)
 
 
 class UserSchema(ApiSchema):
-    id = fields.Integer()
-    email = fields.String()
-    full_name = fields.String()
-    role = fields.Enum(Role, by_value=True)
-    locale = fields.String()
-    company = fields.Nested(CompanySummarySchema, allow_none=True)
-    provider = fields.Nested(ProviderSummarySchema, allow_none=True)
+    id = fields.Integer(required=True)
+    email = fields.String(required=True, metadata={"format": IDN_EMAIL})
+    full_name = fields.String(required=True)
+    role = fields.Enum(Role, by_value=True, required=True)
+    locale = fields.String(required=True, validate=known_values(LANGUAGES))
+    company = fields.Nested(
+        CompanySummarySchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Null unless the user acts for a company."},
+    )
+    provider = fields.Nested(
+        ProviderSummarySchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Null unless the user acts for a provider."},
+    )
 
 
 class _UserFieldsSchema(ApiSchema):
@@ -346,17 +404,24 @@ class TokenRequestSchema(ApiSchema):
 
 
 class TokenSchema(ApiSchema):
-    id = fields.Integer()
-    name = fields.String()
-    prefix = fields.String(metadata={"description": "The first characters, to recognise it."})
-    created_at = fields.DateTime()
-    expires_at = fields.DateTime(allow_none=True)
-    last_used_at = fields.DateTime(allow_none=True)
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    prefix = fields.String(
+        required=True, metadata={"description": "The first characters, to recognise it."}
+    )
+    created_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "Null: it does not expire."}
+    )
+    last_used_at = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "Null: never used yet."}
+    )
 
 
 class NewTokenSchema(TokenSchema):
     token = fields.String(
-        metadata={"description": "Send as `Authorization: Bearer <token>`. Shown only once."}
+        required=True,
+        metadata={"description": "Send as `Authorization: Bearer <token>`. Shown only once."},
     )
 
 
@@ -371,29 +436,45 @@ class ProviderQuerySchema(PageArgsSchema):
 
 
 class PublicLabelSchema(ApiSchema):
-    status = fields.Enum(LabelStatus, by_value=True)
-    is_active = fields.Boolean()
-    categories = fields.List(fields.String(), attribute="category_codes")
-    valid_until = fields.Date(allow_none=True)
+    status = fields.Enum(LabelStatus, by_value=True, required=True)
+    is_active = fields.Boolean(
+        required=True, metadata={"description": "Approved and within its validity."}
+    )
+    categories = fields.List(
+        fields.String(), required=True, attribute="category_codes", metadata={"description": _CODES}
+    )
+    valid_until = fields.Date(
+        required=True, allow_none=True, metadata={"description": "Last valid day; null if none."}
+    )
 
 
 class ProviderSchema(ApiSchema):
-    id = fields.Integer()
-    name = fields.String()
-    kind = fields.Enum(ProviderKind, by_value=True)
-    siret = fields.String()
-    department_code = fields.String()
-    regions = fields.List(fields.Nested(RegionSchema), metadata={"description": "Served."})
-    remote_ok = fields.Boolean()
-    languages = fields.List(fields.String())
-    bio = fields.String()
-    website = fields.String()
-    label = fields.Nested(PublicLabelSchema, attribute="current_label", allow_none=True)
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.Enum(ProviderKind, by_value=True, required=True)
+    siret = fields.String(required=True, metadata={"description": "14 digits."})
+    department_code = fields.String(required=True)
+    regions = fields.List(
+        fields.Nested(RegionSchema), required=True, metadata={"description": "Served."}
+    )
+    remote_ok = fields.Boolean(required=True)
+    languages = fields.List(
+        fields.String(), required=True, metadata={"description": "ISO 639-1 codes."}
+    )
+    bio = fields.String(required=True, metadata={"description": "May be empty."})
+    website = fields.String(required=True, metadata={"description": "May be empty."})
+    label = fields.Nested(
+        PublicLabelSchema,
+        required=True,
+        attribute="current_label",
+        allow_none=True,
+        metadata={"description": "The latest application; null when it never applied."},
+    )
 
 
 class ProviderPageSchema(ApiSchema):
-    items = fields.List(fields.Nested(ProviderSchema))
-    pagination = fields.Nested(PaginationSchema)
+    items = fields.List(fields.Nested(ProviderSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
 
 
 # --- Labels --------------------------------------------------------------------------------
@@ -470,56 +551,75 @@ class DecisionRequestSchema(ApiSchema):
 
 
 class DecisionSchema(ApiSchema):
-    id = fields.Integer()
-    label_id = fields.Integer()
-    from_status = fields.Enum(LabelStatus, by_value=True)
-    to_status = fields.Enum(LabelStatus, by_value=True)
-    reason = fields.String()
+    id = fields.Integer(required=True)
+    label_id = fields.Integer(required=True)
+    from_status = fields.Enum(LabelStatus, by_value=True, required=True)
+    to_status = fields.Enum(LabelStatus, by_value=True, required=True)
+    reason = fields.String(required=True)
     actor = fields.Function(
         lambda decision: decision.actor.email if decision.actor else None,
+        required=True,
         allow_none=True,
         metadata={
             "type": "string",
+            "format": IDN_EMAIL,
             "description": "Email of the administrator; null when the system decided.",
         },
     )
-    created_at = fields.DateTime()
-    valid_until = fields.Date(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    valid_until = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The label's last valid day after it; null when none is set."},
+    )
 
 
 class LabelReferenceSchema(ApiSchema):
-    client_name = fields.String()
-    description = fields.String()
-    year = fields.Integer()
-    contact_email = fields.String()
+    client_name = fields.String(required=True)
+    description = fields.String(required=True)
+    year = fields.Integer(required=True)
+    contact_email = fields.String(
+        required=True,
+        metadata={"description": "As the provider gave it (pages do not check it); may be empty."},
+    )
 
 
 class EvidenceSchema(ApiSchema):
-    similar_projects_turnover_cents = fields.Integer()
-    certifications = fields.String()
-    references = fields.List(fields.Nested(LabelReferenceSchema))
-    sworn_statement_at = fields.DateTime()
+    similar_projects_turnover_cents = fields.Integer(
+        required=True, metadata={"description": "EUR cents."}
+    )
+    certifications = fields.String(required=True, metadata={"description": "May be empty."})
+    references = fields.List(fields.Nested(LabelReferenceSchema), required=True)
+    sworn_statement_at = fields.DateTime(required=True)
 
 
 class LabelProviderSchema(ApiSchema):
-    id = fields.Integer()
-    name = fields.String()
-    kind = fields.Enum(ProviderKind, by_value=True)
-    department_code = fields.String()
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.Enum(ProviderKind, by_value=True, required=True)
+    department_code = fields.String(required=True)
 
 
 class LabelSchema(ApiSchema):
-    id = fields.Integer()
-    provider = fields.Nested(LabelProviderSchema)
-    status = fields.Enum(LabelStatus, by_value=True)
-    is_active = fields.Boolean(metadata={"description": "Approved and within its validity."})
-    categories = fields.List(fields.String(), attribute="category_codes")
-    evidence = fields.Nested(EvidenceSchema)
-    submitted_at = fields.DateTime()
-    decided_at = fields.DateTime(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
+    id = fields.Integer(required=True)
+    provider = fields.Nested(LabelProviderSchema, required=True)
+    status = fields.Enum(LabelStatus, by_value=True, required=True)
+    is_active = fields.Boolean(
+        required=True, metadata={"description": "Approved and within its validity."}
+    )
+    categories = fields.List(
+        fields.String(), required=True, attribute="category_codes", metadata={"description": _CODES}
+    )
+    evidence = fields.Nested(EvidenceSchema, required=True)
+    submitted_at = fields.DateTime(required=True)
+    decided_at = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "Null until decided."}
+    )
+    valid_until = fields.Date(
+        required=True, allow_none=True, metadata={"description": "Last valid day; null if none."}
+    )
     decisions = fields.List(
-        fields.Nested(DecisionSchema), metadata={"description": "Oldest first."}
+        fields.Nested(DecisionSchema), required=True, metadata={"description": "Oldest first."}
     )
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
@@ -540,8 +640,8 @@ class LabelQuerySchema(PageArgsSchema):
 
 
 class LabelPageSchema(ApiSchema):
-    items = fields.List(fields.Nested(LabelSchema))
-    pagination = fields.Nested(PaginationSchema)
+    items = fields.List(fields.Nested(LabelSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
 
 
 # --- Diagnosis -----------------------------------------------------------------------------
@@ -550,8 +650,23 @@ class LabelPageSchema(ApiSchema):
 class LocalizedTextSchema(ApiSchema):
     """A text in both languages: clients show the one they need (French is the reference)."""
 
+    fr = fields.String(required=True)
+    en = fields.String(required=True)
+
+
+class OptionalTextSchema(ApiSchema):
+    """A text a questionnaire may leave out: {} when it has none, else as LocalizedText."""
+
     fr = fields.String()
     en = fields.String()
+
+
+def optional_text() -> fields.Nested:
+    return fields.Nested(
+        OptionalTextSchema,
+        required=True,
+        metadata={"description": "{} when the questionnaire has none."},
+    )
 
 
 class QuestionnaireQuerySchema(ApiSchema):
@@ -562,62 +677,89 @@ class QuestionnaireQuerySchema(ApiSchema):
 
 
 class DimensionSchema(ApiSchema):
-    code = fields.String()
-    title = fields.Nested(LocalizedTextSchema)
-    description = fields.Nested(LocalizedTextSchema)
+    code = fields.String(required=True, validate=known_values(DIMENSION_CODES))
+    title = fields.Nested(LocalizedTextSchema, required=True)
+    description = optional_text()
 
 
 class BandSchema(ApiSchema):
-    code = fields.String()
-    min = fields.Integer(metadata={"description": "Lowest overall score in the band."})
-    max = fields.Integer(metadata={"description": "Highest overall score in the band."})
-    title = fields.Nested(LocalizedTextSchema)
-    narrative = fields.Nested(LocalizedTextSchema)
+    code = fields.String(required=True)
+    min = fields.Integer(
+        required=True, metadata={"description": "Lowest overall score in the band."}
+    )
+    max = fields.Integer(
+        required=True, metadata={"description": "Highest overall score in the band."}
+    )
+    title = fields.Nested(LocalizedTextSchema, required=True)
+    narrative = fields.Nested(LocalizedTextSchema, required=True)
 
 
 class OptionSchema(ApiSchema):
-    value = fields.String(metadata={"description": "What to send as (part of) the answer."})
-    label = fields.Nested(LocalizedTextSchema)
-    points = fields.Integer()
+    value = fields.String(
+        required=True, metadata={"description": "What to send as (part of) the answer."}
+    )
+    label = fields.Nested(LocalizedTextSchema, required=True)
+    points = fields.Integer(required=True)
     exclusive = fields.Boolean(
-        metadata={"description": "Multi questions: cannot be combined with other choices."}
+        required=True,
+        metadata={"description": "Multi questions: cannot be combined with other choices."},
     )
 
 
 class QuestionSchema(ApiSchema):
-    id = fields.String()
-    dimension = fields.String(metadata={"description": "Code of its dimension."})
+    id = fields.String(required=True)
+    dimension = fields.String(
+        required=True,
+        validate=known_values(DIMENSION_CODES),
+        metadata={"description": "Code of its dimension."},
+    )
     type = fields.String(
+        required=True,
+        validate=known_values(QUESTION_TYPES),
         metadata={
             "description": "single: one option value; multi: a list of option values; "
             "scale: an integer 0 to 5; tristate: no, partially or yes."
-        }
+        },
     )
-    weight = fields.Integer(metadata={"description": "1 to 3, within its dimension."})
-    text = fields.Nested(LocalizedTextSchema)
-    help = fields.Nested(LocalizedTextSchema, metadata={"description": "May be empty."})
+    weight = fields.Integer(
+        required=True, metadata={"description": "1 to 3, within its dimension."}
+    )
+    text = fields.Nested(LocalizedTextSchema, required=True)
+    help = optional_text()
     options = fields.List(
-        fields.Nested(OptionSchema), metadata={"description": "single and multi only."}
+        fields.Nested(OptionSchema),
+        required=True,
+        metadata={"description": "single and multi only; empty for the others."},
     )
     max_points = fields.Integer(
+        required=True,
         allow_none=True,
-        metadata={"description": "multi only: points beyond it count as the maximum."},
+        metadata={
+            "description": "multi only (null otherwise): points beyond it count as the maximum."
+        },
     )
     allowed_values = fields.List(
         fields.Raw(metadata={"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        required=True,
         metadata={"description": "Every value the answer may take (or contain, for multi)."},
     )
 
 
 class QuestionnaireSchema(ApiSchema):
-    version = fields.Integer()
-    title = fields.Nested(LocalizedTextSchema)
-    intro = fields.Nested(LocalizedTextSchema)
-    dimensions = fields.List(fields.Nested(DimensionSchema), metadata={"description": "In order."})
-    bands = fields.List(
-        fields.Nested(BandSchema), metadata={"description": "Cover 0 to 100 without overlap."}
+    version = fields.Integer(required=True)
+    title = fields.Nested(LocalizedTextSchema, required=True)
+    intro = optional_text()
+    dimensions = fields.List(
+        fields.Nested(DimensionSchema), required=True, metadata={"description": "In order."}
     )
-    questions = fields.List(fields.Nested(QuestionSchema), metadata={"description": "In order."})
+    bands = fields.List(
+        fields.Nested(BandSchema),
+        required=True,
+        metadata={"description": "Cover 0 to 100 without overlap."},
+    )
+    questions = fields.List(
+        fields.Nested(QuestionSchema), required=True, metadata={"description": "In order."}
+    )
 
 
 def answers_json_schema(questionnaire: Any) -> dict[str, Any]:
@@ -685,39 +827,45 @@ class DiagnosisRequestSchema(ApiSchema):
 
 
 class NeedReasonSchema(ApiSchema):
-    rule = fields.String()
-    text = fields.Nested(LocalizedTextSchema)
+    rule = fields.String(required=True, metadata={"description": "Id of the rule that fired."})
+    text = fields.Nested(LocalizedTextSchema, required=True)
 
 
 class NeedSchema(ApiSchema):
-    need = fields.String(metadata={"description": "Category code of the need."})
-    priority = fields.String(metadata={"description": "high, medium or low."})
-    reasons = fields.List(fields.Nested(NeedReasonSchema))
+    need = fields.String(required=True, metadata={"description": "Category code of the need."})
+    priority = fields.String(required=True, validate=known_values(PRIORITY_RANK))
+    reasons = fields.List(fields.Nested(NeedReasonSchema), required=True)
 
 
 class DiagnosisSchema(ApiSchema):
-    id = fields.Integer()
-    created_at = fields.DateTime()
-    questionnaire_version = fields.Integer()
+    id = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    questionnaire_version = fields.Integer(required=True)
     dimension_scores = fields.Dict(
         keys=fields.String(),
         values=fields.Integer(),
+        required=True,
         metadata={"description": "Dimension code → score, 0 to 100."},
     )
-    overall_score = fields.Integer(metadata={"description": "0 to 100."})
-    band = fields.String(metadata={"description": "Code of the band of the overall score."})
+    overall_score = fields.Integer(required=True, metadata={"description": "0 to 100."})
+    band = fields.String(
+        required=True, metadata={"description": "Code of the band of the overall score."}
+    )
     needs = fields.List(
-        fields.Nested(NeedSchema), metadata={"description": "Highest priority first."}
+        fields.Nested(NeedSchema),
+        required=True,
+        metadata={"description": "Highest priority first."},
     )
     answers = fields.Dict(
         keys=fields.String(),
+        required=True,
         metadata={"description": "As stored: multi choices in the questionnaire's order."},
     )
 
 
 class DiagnosisPageSchema(ApiSchema):
-    items = fields.List(fields.Nested(DiagnosisSchema))
-    pagination = fields.Nested(PaginationSchema)
+    items = fields.List(fields.Nested(DiagnosisSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
 
 
 # --- Offers --------------------------------------------------------------------------------
@@ -746,53 +894,76 @@ class OfferQuerySchema(PageArgsSchema):
 
 
 class OfferProviderSchema(ApiSchema):
-    id = fields.Integer()
-    name = fields.String()
-    kind = fields.Enum(ProviderKind, by_value=True)
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.Enum(ProviderKind, by_value=True, required=True)
 
 
 class OfferSchema(ApiSchema):
-    id = fields.Integer()
-    provider = fields.Nested(OfferProviderSchema)
-    title = fields.String()
-    summary = fields.String()
-    description = fields.String()
-    category = fields.String(attribute="category_code")
-    needs = fields.List(
-        fields.String(), attribute="need_codes", metadata={"description": "Category included."}
+    id = fields.Integer(required=True)
+    provider = fields.Nested(OfferProviderSchema, required=True)
+    title = fields.String(required=True)
+    summary = fields.String(required=True)
+    description = fields.String(required=True, metadata={"description": "May be empty."})
+    category = fields.String(
+        required=True, attribute="category_code", metadata={"description": "Main category code."}
     )
-    price_excl_vat_cents = fields.Integer(metadata={"description": "EUR cents, 0 when free."})
-    vat_rate_bp = fields.Integer(metadata={"description": "Basis points: 2000 = 20 %."})
+    needs = fields.List(
+        fields.String(),
+        required=True,
+        attribute="need_codes",
+        metadata={"description": "Category included."},
+    )
+    price_excl_vat_cents = fields.Integer(
+        required=True, metadata={"description": "EUR cents, 0 when free."}
+    )
+    vat_rate_bp = fields.Integer(
+        required=True, metadata={"description": "Basis points: 2000 = 20 %."}
+    )
     vat_cents = fields.Function(
         _vat_cents,
+        required=True,
         metadata={"type": "integer", "description": "VAT in cents, rounded half-up."},
     )
     price_incl_vat_cents = fields.Function(
         lambda offer: offer.price_excl_vat_cents + _vat_cents(offer),
+        required=True,
         metadata={"type": "integer", "description": "Price excl. VAT + VAT, in cents."},
     )
-    pricing_unit = fields.String(
-        metadata={"description": "fixed, per_day, per_hour, per_month or per_session."}
+    pricing_unit = fields.String(required=True, validate=known_values(PricingUnit))
+    duration_days = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "Null when not given."}
     )
-    duration_days = fields.Integer(allow_none=True)
-    delivery_mode = fields.String(metadata={"description": "remote, on_site or hybrid."})
+    delivery_mode = fields.String(required=True, validate=known_values(DeliveryMode))
     regions = fields.List(
-        fields.String(), attribute="region_codes", metadata={"description": "INSEE codes."}
+        fields.String(),
+        required=True,
+        attribute="region_codes",
+        metadata={"description": "INSEE codes; may be empty when remote."},
     )
-    languages = fields.List(fields.String())
-    status = fields.String(metadata={"description": "draft, published or archived."})
-    published_at = fields.DateTime(allow_none=True)
-    archived_at = fields.DateTime(allow_none=True)
+    languages = fields.List(
+        fields.String(), required=True, metadata={"description": "ISO 639-1 codes."}
+    )
+    status = fields.String(required=True, validate=known_values(OfferStatus))
+    published_at = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When last published; null for a draft."},
+    )
+    archived_at = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "When archived; null otherwise."}
+    )
     unpublished_reason = fields.String(
-        metadata={"description": "Why an administrator unpublished it; empty otherwise."}
+        required=True,
+        metadata={"description": "Why an administrator unpublished it; empty otherwise."},
     )
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
 
 
 class OfferPageSchema(ApiSchema):
-    items = fields.List(fields.Nested(OfferSchema))
-    pagination = fields.Nested(PaginationSchema)
+    items = fields.List(fields.Nested(OfferSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
 
 
 class OfferUpdateSchema(ApiSchema):
@@ -951,18 +1122,20 @@ class SearchHitSchema(ApiSchema):
             "properties": {
                 "id": {"type": "integer"},
                 "name": {"type": "string"},
-                "kind": {"type": "string"},
+                "kind": {"type": "string", "enum": [k.value for k in ProviderKind]},
             },
+            "required": ["id", "name", "kind"],
+            "additionalProperties": False,
         },
     )
     regions = fields.List(fields.String(), required=True, metadata={"description": "INSEE."})
-    delivery_mode = fields.String(required=True)
+    delivery_mode = fields.String(required=True, validate=known_values(DeliveryMode))
     price_excl_vat_cents = fields.Function(
         lambda hit: hit.document["price_cents"], required=True, metadata={"type": "integer"}
     )
     vat_rate_bp = fields.Integer(required=True)
-    price_band = fields.String(required=True)
-    pricing_unit = fields.String(required=True)
+    price_band = fields.String(required=True, validate=known_values(_SEARCH["price"]))
+    pricing_unit = fields.String(required=True, validate=known_values(PricingUnit))
     duration_days = fields.Integer(required=True, allow_none=True)
     languages = fields.List(fields.String(), required=True)
     programmes = fields.List(fields.String(), required=True)
