@@ -68,6 +68,7 @@ def register_url_converters(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401  (every table joins the metadata)
     from marketplace.auth import authenticate_bearer_token, register_user_loaders
+    from marketplace.schemas import ErrorSchema
 
     db.init_app(app)
     # SQLite can only ALTER tables by copying them: batch mode keeps migrations portable.
@@ -79,6 +80,9 @@ def register_extensions(app: Flask) -> None:
     register_user_loaders(login_manager)
     # Ahead of every other hook, so nothing reads the cookie's user before the token's.
     app.before_request_funcs.setdefault(None, []).insert(0, authenticate_bearer_token)
+    # Before init_app, which documents every error response with it: the body we send
+    # (marketplace.blueprints.errors), not flask-smorest's own.
+    api.ERROR_SCHEMA = ErrorSchema
     api.init_app(app)
     app.extensions["mailer"] = build_mailer(app.config)
     register_search(app)

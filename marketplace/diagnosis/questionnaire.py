@@ -171,6 +171,13 @@ def format_problems(q: Questionnaire) -> list[str]:
         or any(nxt[0] != cur[1] + 1 for cur, nxt in itertools.pairwise(covered))
     ):
         problems.append("bands must cover 0..100 without gaps or overlaps")
+    # The API promises these texts in both languages (help, intro, descriptions may be left out).
+    texts = [("title", q.title)] + [(f"dimension {d.code} title", d.title) for d in q.dimensions]
+    texts += [(f"band {b.code} title", b.title) for b in q.bands]
+    texts += [(f"band {b.code} narrative", b.narrative) for b in q.bands]
+    for where, text in texts:
+        if not text.get("fr") or not text.get("en"):
+            problems.append(f"{where} needs fr and en")
     ids = [question.id for question in q.questions]
     if len(ids) != len(set(ids)):
         problems.append("question ids must be unique")

@@ -9,18 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from marketplace.accounts.models import ProviderKind
 from marketplace.catalog.models import DeliveryMode, PricingUnit
 from marketplace.diagnosis.needs import PRIORITY_RANK
 from marketplace.resources import ResourceKind, ResourceLevel
-from marketplace.schemas import ApiSchema
-
-
-def _choices(values: Any) -> validate.OneOf:
-    """Documents the values as an enum (response schemas are never loaded)."""
-    return validate.OneOf([getattr(v, "value", v) for v in values])
+from marketplace.schemas import ApiSchema, known_values
 
 
 class EpochDateTime(fields.DateTime):
@@ -48,8 +43,8 @@ class RecommendedResourceSchema(ApiSchema):
     title = fields.String(required=True)
     url = fields.String(required=True)
     publisher = fields.String(required=True)
-    kind = fields.String(required=True, validate=_choices(ResourceKind))
-    level = fields.String(required=True, validate=_choices(ResourceLevel))
+    kind = fields.String(required=True, validate=known_values(ResourceKind))
+    level = fields.String(required=True, validate=known_values(ResourceLevel))
     language = fields.String(required=True, metadata={"description": "ISO 639-1 code."})
     duration_minutes = fields.Integer(required=True, allow_none=True)
 
@@ -65,7 +60,9 @@ class RecommendedAdvisorSchema(ApiSchema):
 class RecommendedOfferProviderSchema(ApiSchema):
     id = fields.Integer(required=True, attribute="provider_id")
     name = fields.String(required=True, attribute="provider_name")
-    kind = fields.String(required=True, attribute="provider_kind", validate=_choices(ProviderKind))
+    kind = fields.String(
+        required=True, attribute="provider_kind", validate=known_values(ProviderKind)
+    )
 
 
 class RecommendedOfferSchema(ApiSchema):
@@ -85,9 +82,9 @@ class RecommendedOfferSchema(ApiSchema):
     vat_rate_bp = fields.Integer(
         required=True, metadata={"description": "Basis points: 2000 = 20 %."}
     )
-    pricing_unit = fields.String(required=True, validate=_choices(PricingUnit))
+    pricing_unit = fields.String(required=True, validate=known_values(PricingUnit))
     duration_days = fields.Integer(required=True, allow_none=True)
-    delivery_mode = fields.String(required=True, validate=_choices(DeliveryMode))
+    delivery_mode = fields.String(required=True, validate=known_values(DeliveryMode))
     regions = fields.List(fields.String(), required=True, metadata={"description": "INSEE codes."})
     languages = fields.List(fields.String(), required=True)
     published_at = EpochDateTime(required=True)
@@ -100,7 +97,7 @@ class RecommendedOfferSchema(ApiSchema):
 
 class RecommendedNeedSchema(ApiSchema):
     need = fields.String(required=True, metadata={"description": "Category code of the need."})
-    priority = fields.String(required=True, validate=_choices(PRIORITY_RANK))
+    priority = fields.String(required=True, validate=known_values(PRIORITY_RANK))
     reasons = fields.List(fields.Nested(RecommendationReasonSchema), required=True)
     offers = fields.List(
         fields.Nested(RecommendedOfferSchema),
