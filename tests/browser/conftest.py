@@ -23,6 +23,7 @@ from marketplace.extensions import db
 from tests.conftest import make_test_app
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from playwright.sync_api import Browser, Page
 
 HERE = Path(__file__).resolve().parent
@@ -63,6 +64,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
 
 
+class BufferedResponses:
+    """Read and close every response body before the server writes it.
+
+    Werkzeug's development server skips `close()` when the browser drops a connection while
+    it is finishing a request, leaving a static file open: a ResourceWarning that
+    `filterwarnings = error` turns into a failure of whichever test runs next.
+    """
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        body = self.app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Flask, database_url: str, search_index_path: str) -> Iterator[str]:
     """Base URL of the app served by a real HTTP server, with the real CSRF protection.
@@ -75,7 +97,7 @@ def live_server(app: Flask, database_url: str, search_index_path: str) -> Iterat
         SERVER_NAME=None,
         SEARCH_INDEX_PATH=search_index_path,
     )
-    server = make_server("127.0.0.1", 0, served, threaded=True)
+    server = make_server("127.0.0.1", 0, BufferedResponses(served), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

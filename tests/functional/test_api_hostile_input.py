@@ -228,6 +228,8 @@ def fragile_app(database_url: str, search_index_path: str) -> Iterator[Flask]:
         return "unreachable"
 
     yield app
+    with app.app_context():
+        db.engine.dispose()  # its own pool: PostgreSQL connections must not outlive the test
 
 
 def test_a_failed_write_comes_back_as_a_json_500(fragile_app: Flask) -> None:
