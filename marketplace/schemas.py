@@ -7,7 +7,7 @@ only check shapes and types, so the API and the pages refuse the same things for
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -1096,54 +1096,62 @@ class SearchArgsSchema(ApiSchema):
     page_size = fields.Integer(load_default=20, validate=between(1, MAX_PAGE_SIZE))
 
 
-def _epoch_to_datetime(seconds: int) -> Any:
-    from datetime import UTC, datetime
+class EpochDateTime(fields.DateTime):
+    """A Unix timestamp (as search documents store dates) written as an ISO 8601 datetime."""
 
-    return datetime.fromtimestamp(seconds, UTC)
+    def _serialize(
+        self, value: Any, attr: str | None, obj: Any, **kwargs: Any
+    ) -> str | float | None:
+        moment = datetime.fromtimestamp(value, UTC) if isinstance(value, int) else value
+        return super()._serialize(moment, attr, obj, **kwargs)
 
 
-class SearchHitSchema(ApiSchema):
-    """One offer found, with the names `OfferSchema` uses for the same facts."""
+class IndexedOfferProviderSchema(ApiSchema):
+    id = fields.Integer(required=True, attribute="provider_id")
+    name = fields.String(required=True, attribute="provider_name")
+    kind = fields.String(
+        required=True, attribute="provider_kind", validate=known_values(ProviderKind)
+    )
+
+
+class IndexedOfferSchema(ApiSchema):
+    """A published offer as the search index holds it, with `OfferSchema`'s names for the same
+    facts (search results and recommendations)."""
 
     id = fields.Integer(required=True)
+    provider = fields.Nested(IndexedOfferProviderSchema, required=True)
     title = fields.String(required=True)
     summary = fields.String(required=True)
-    category = fields.String(required=True)
-    needs = fields.List(fields.String(), required=True)
-    provider = fields.Function(
-        lambda hit: {
-            "id": hit.document["provider_id"],
-            "name": hit.document["provider_name"],
-            "kind": hit.document["provider_kind"],
-        },
-        required=True,
-        metadata={
-            "type": "object",
-            "properties": {
-                "id": {"type": "integer"},
-                "name": {"type": "string"},
-                "kind": {"type": "string", "enum": [k.value for k in ProviderKind]},
-            },
-            "required": ["id", "name", "kind"],
-            "additionalProperties": False,
-        },
+    category = fields.String(required=True, metadata={"description": "Main category code."})
+    needs = fields.List(
+        fields.String(), required=True, metadata={"description": "Category included."}
     )
-    regions = fields.List(fields.String(), required=True, metadata={"description": "INSEE."})
-    delivery_mode = fields.String(required=True, validate=known_values(DeliveryMode))
-    price_excl_vat_cents = fields.Function(
-        lambda hit: hit.document["price_cents"], required=True, metadata={"type": "integer"}
+    price_excl_vat_cents = fields.Integer(
+        required=True, attribute="price_cents", metadata={"description": "EUR cents, 0 when free."}
     )
-    vat_rate_bp = fields.Integer(required=True)
+    vat_rate_bp = fields.Integer(
+        required=True, metadata={"description": "Basis points: 2000 = 20 %."}
+    )
     price_band = fields.String(required=True, validate=known_values(_SEARCH["price"]))
     pricing_unit = fields.String(required=True, validate=known_values(PricingUnit))
     duration_days = fields.Integer(required=True, allow_none=True)
+    delivery_mode = fields.String(required=True, validate=known_values(DeliveryMode))
+    regions = fields.List(fields.String(), required=True, metadata={"description": "INSEE codes."})
     languages = fields.List(fields.String(), required=True)
-    programmes = fields.List(fields.String(), required=True)
-    published_at = fields.Function(
-        lambda hit: _epoch_to_datetime(hit.document["published_at"]).isoformat(),
-        required=True,
-        metadata={"type": "string", "format": "date-time"},
+    programmes = fields.List(
+        fields.String(), required=True, metadata={"description": "Subsidy programme codes."}
     )
+    published_at = EpochDateTime(required=True)
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        if attr == "provider":  # the provider's fields sit in the document itself
+            return obj
+        return super().get_attribute(obj, attr, default)
+
+
+class SearchHitSchema(IndexedOfferSchema):
+    """One offer found, and where the query matched it."""
+
     highlights = fields.Dict(
         keys=fields.String(),
         values=fields.String(),
@@ -1155,9 +1163,9 @@ class SearchHitSchema(ApiSchema):
     )
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
-        if attr in ("id", "highlights"):
-            return getattr(obj, attr)
-        return obj.document.get(attr, default)
+        if attr == "highlights":
+            return obj.highlights
+        return super().get_attribute(obj.document, attr, default)
 
 
 class SearchResultSchema(ApiSchema):

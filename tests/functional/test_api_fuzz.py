@@ -32,7 +32,6 @@ from marketplace.accounts.models import User
 from marketplace.accounts.tokens import create_token
 from marketplace.catalog.operations import OfferData, archive_offer, create_offer, publish_offer
 from marketplace.diagnosis.operations import submit_diagnosis
-from marketplace.diagnosis.questionnaire import MULTI, SCALE, SINGLE, load_questionnaire
 from marketplace.extensions import db, limiter
 from marketplace.identifiers import (
     french_vat_number,
@@ -42,6 +41,7 @@ from marketplace.identifiers import (
 )
 from marketplace.schemas import SIRET_PATTERN, VAT_PATTERN
 from tests.factories import admin_user, approved_label, company_user, pending_label, provider_user
+from tests.functional.test_diagnosis_pages import answers
 
 pytestmark = pytest.mark.fuzz
 
@@ -150,21 +150,6 @@ def fuzz_config(role: str) -> schemathesis.Config:
 # --- The world every caller fuzzes ---------------------------------------------------------
 
 
-def _lowest_answers() -> dict[str, Any]:
-    """A complete, valid set of answers: the first choice or the lowest level everywhere."""
-    answers: dict[str, Any] = {}
-    for question in load_questionnaire().questions:
-        if question.type == SCALE:
-            answers[question.id] = 0
-        elif question.type == SINGLE:
-            answers[question.id] = question.options[0].value
-        elif question.type == MULTI:
-            answers[question.id] = []
-        else:
-            answers[question.id] = "no"
-    return answers
-
-
 def _offer(title: str) -> OfferData:
     return OfferData(
         title=title,
@@ -183,7 +168,7 @@ def build_world(session: Session) -> dict[str, User]:
     admin = admin_user(session)
     company = company_user(session)
     assert company.company is not None
-    submit_diagnosis(session, company, company.company, _lowest_answers())
+    submit_diagnosis(session, company, company.company, answers("worst"))
     provider = provider_user(session, regions=("53",))
     assert provider.provider is not None
     approved_label(session, provider, admin)

@@ -16,16 +16,9 @@ from marketplace.catalog.models import Offer
 from marketplace.extensions import db
 from tests.conftest import make_test_app
 from tests.factories import admin_user, approved_label, bearer_for, company_user, provider_user
+from tests.functional.test_api_offers import body
 
-OFFER = {
-    "title": "Site vitrine clé en main",
-    "summary": "Un site vitrine rapide et adapté au mobile.",
-    "category": "online-presence",
-    "price_excl_vat_cents": 240_050,
-    "pricing_unit": "fixed",
-    "delivery_mode": "hybrid",
-    "regions": ["53"],
-}
+OFFER = body()  # a valid offer, as the offer API tests send it
 
 
 @pytest.fixture

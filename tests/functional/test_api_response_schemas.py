@@ -53,7 +53,7 @@ NULLABLE = {
     "Provider": {"label"},
     "PublicLabel": {"valid_until"},
     "Question": {"max_points"},
-    "RecommendedOffer": {"duration_days"},
+    "IndexedOffer": {"duration_days"},
     "RecommendedResource": {"duration_minutes"},
     "SearchHit": {"duration_days"},
     "Token": {"expires_at", "last_used_at"},

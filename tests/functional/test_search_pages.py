@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -133,6 +133,19 @@ def test_search_api(client: FlaskClient, catalogue: dict[str, int]) -> None:
     assert "<mark>" in body["hits"][0]["highlights"]["title"]
     assert body["facets"]["needs"] == {"ecommerce": 1}
     assert client.get("/api/v1/search?page_size=500").status_code == 422
+
+
+def test_search_hits_use_the_offer_names_and_hide_index_internals(
+    client: FlaskClient, catalogue: dict[str, int]
+) -> None:
+    """Does a hit read like GET /offers/{id} (price_excl_vat_cents, ISO dates, provider)?"""
+    hit = client.get("/api/v1/search?q=boutiq").get_json()["hits"][0]
+    offer = client.get(f"/api/v1/offers/{hit['id']}").get_json()
+    for name in ("title", "price_excl_vat_cents", "vat_rate_bp", "provider"):
+        assert hit[name] == offer[name], name
+    published = datetime.fromisoformat(offer["published_at"]).replace(microsecond=0)
+    assert datetime.fromisoformat(hit["published_at"]) == published  # the index keeps seconds
+    assert not {"visible_through", "price_cents", "provider_id", "document"} & set(hit)
 
 
 def test_an_offer_leaves_search_the_day_its_label_lapses(
