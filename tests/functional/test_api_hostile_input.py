@@ -326,3 +326,17 @@ def test_registering_what_exists_is_a_409_with_the_field(client: FlaskClient) ->
     assert set(errors) == {"email", "siren"}
     worse = client.post("/api/v1/auth/register/company", json={**body, "password": body["email"]})
     assert_json_error(worse, 422)
+
+
+def test_every_body_refusal_is_documented(client: FlaskClient) -> None:
+    """Do operations with a JSON body list the 400, 413 and 415 they can answer?"""
+    document = client.get("/api/openapi.json").get_json()
+    with_body = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    ]
+    assert len(with_body) >= 7
+    for path, method, operation in with_body:
+        assert {"400", "413", "415", "422"} <= set(operation["responses"]), (method, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
@@ -60,8 +61,30 @@ class ApiParser(FlaskParser):
             abort(400, messages={"json": [str(_l("The body is not valid JSON."))]})
 
 
+# What ApiParser answers before any field is read, on every operation with a JSON body.
+BODY_REFUSALS = (
+    HTTPStatus.BAD_REQUEST,
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+)
+
+
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = ApiParser()
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """flask-smorest's `arguments`, which also documents how a JSON body can be refused."""
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return parse
+
+        def decorator(view: Any) -> Any:
+            view = parse(view)
+            for status in BODY_REFUSALS:
+                view = self.alt_response(status.value, response=status.name)(view)
+            return view
+
+        return decorator
 
 
 def make_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
