@@ -17,6 +17,7 @@ from marketplace.accounts.models import ProviderKind, Role
 from marketplace.accounts.passwords import MAX_LENGTH as PASSWORD_MAX
 from marketplace.accounts.passwords import MIN_LENGTH as PASSWORD_MIN
 from marketplace.accounts.service import LANGUAGES
+from marketplace.billing.money import vat_amount
 from marketplace.catalog import operations as offer_rules
 from marketplace.catalog.models import DeliveryMode, OfferStatus, PricingUnit
 from marketplace.dbtypes import MAX_ID
@@ -872,8 +873,6 @@ class DiagnosisPageSchema(ApiSchema):
 
 
 def _vat_cents(offer: Any) -> int:
-    from marketplace.catalog.pricing import vat_amount
-
     return vat_amount(offer.price_excl_vat_cents, offer.vat_rate_bp)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from flask import Flask, request, url_for
-from flask_babel import format_currency, format_date, format_time, get_locale
+from flask_babel import format_date, format_time, get_locale
 from markupsafe import Markup, escape
 
+from marketplace.billing.money import format_euros
 from marketplace.geo import REGIONS
 from marketplace.labels.operations import status_label
 from marketplace.search.query import HIGHLIGHT_POST, HIGHLIGHT_PRE
@@ -23,10 +23,8 @@ from marketplace.taxonomy import (
 
 
 def money(cents: int | None) -> str:
-    """Integer cents shown as euros in the reader's locale (Decimal keeps it exact)."""
-    if cents is None:
-        return ""
-    return format_currency(Decimal(cents) / 100, "EUR")
+    """Integer cents shown as euros in the reader's locale."""
+    return "" if cents is None else format_euros(cents, str(get_locale() or "fr"))
 
 
 def short_date(value: date | datetime | None) -> str:

@@ -1,4 +1,4 @@
-"""Offer prices: VAT on the amount excl. VAT, rounded half-up to the cent, all in integers."""
+"""Money rules: VAT half-up and subsidy shares rounded down, to the cent, all in integers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from marketplace.billing.money import (
+    BASIS_POINTS,
+    format_euros,
+    price_breakdown,
+    share_rounded_down,
+    vat_amount,
+)
 from marketplace.catalog.operations import VAT_RATES_BP
-from marketplace.catalog.pricing import price_breakdown, vat_amount
 
 
 @pytest.mark.parametrize(
@@ -80,3 +86,38 @@ def test_vat_is_symmetric(cents: int, rate_bp: int) -> None:
 def test_only_integer_cents_and_basis_points(cents: object, rate_bp: object, error: type) -> None:
     with pytest.raises(error):
         vat_amount(cents, rate_bp)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("cents", "rate_bp", "share"),
+    [
+        (0, 5000, 0),
+        (250_001, 5000, 125_000),  # 1,250.005 € rounds down, never up
+        (99, 3333, 32),  # 32.9967 cents
+        (100_000, BASIS_POINTS, 100_000),
+        (100_000, 0, 0),
+    ],
+)
+def test_shares_round_down(cents: int, rate_bp: int, share: int) -> None:
+    assert share_rounded_down(cents, rate_bp) == share
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.integers(min_value=0, max_value=10_000))
+def test_a_share_never_exceeds_the_exact_amount_nor_falls_a_cent_short(
+    cents: int, rate_bp: int
+) -> None:
+    exact = Decimal(cents) * rate_bp / BASIS_POINTS
+    assert exact - 1 < share_rounded_down(cents, rate_bp) <= exact
+
+
+@pytest.mark.parametrize(
+    ("bad_cents", "bad_rate"), [(-1, 5000), (1.5, 5000), (True, 5000), (100, 10_001), (100, -1)]
+)
+def test_share_refuses_what_is_not_money(bad_cents: object, bad_rate: int) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        share_rounded_down(bad_cents, bad_rate)  # type: ignore[arg-type]
+
+
+def test_euros_read_as_in_each_language() -> None:
+    assert format_euros(125_050, "fr") == "1\u202f250,50\xa0€"
+    assert format_euros(125_050, "en") == "€1,250.50"
