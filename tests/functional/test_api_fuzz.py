@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.accounts.schemas import SIRET_PATTERN, VAT_PATTERN
 from marketplace.accounts.tokens import create_token
 from marketplace.catalog.operations import OfferData, archive_offer, create_offer, publish_offer
 from marketplace.diagnosis.operations import submit_diagnosis
@@ -39,7 +40,6 @@ from marketplace.identifiers import (
     make_siret,
     normalize_digits,
 )
-from marketplace.schemas import SIRET_PATTERN, VAT_PATTERN
 from tests.factories import admin_user, approved_label, company_user, pending_label, provider_user
 from tests.functional.test_diagnosis_pages import answers
 

@@ -12,12 +12,7 @@ from sqlalchemy import select
 
 from marketplace.accounts import service
 from marketplace.accounts.models import ApiToken, User
-from marketplace.accounts.tokens import create_token, revoke_token
-from marketplace.auth import current_actor, login_required
-from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, InvalidCredentials, make_blueprint
-from marketplace.blueprints.auth import account_login_limit, note_failed_login, registration_limit
-from marketplace.extensions import db, limiter
-from marketplace.schemas import (
+from marketplace.accounts.schemas import (
     CompanyRegistrationSchema,
     NewTokenSchema,
     ProviderRegistrationSchema,
@@ -25,6 +20,11 @@ from marketplace.schemas import (
     TokenSchema,
     UserSchema,
 )
+from marketplace.accounts.tokens import create_token, revoke_token
+from marketplace.auth import current_actor, login_required
+from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, InvalidCredentials, make_blueprint
+from marketplace.blueprints.auth import account_login_limit, note_failed_login, registration_limit
+from marketplace.extensions import db, limiter
 
 bp = make_blueprint("api_auth", "/auth", "Registration and API tokens.")
 

@@ -20,17 +20,17 @@ from marketplace.diagnosis.questionnaire import (
     load_questionnaire,
 )
 from marketplace.diagnosis.recommendations import NeedRecommendations, diagnosis_recommendations
-from marketplace.diagnosis.schemas import DiagnosisRecommendationsSchema
-from marketplace.errors import NotFound, ValidationFailed
-from marketplace.extensions import db
-from marketplace.schemas import (
+from marketplace.diagnosis.schemas import (
     DiagnosisPageSchema,
+    DiagnosisRecommendationsSchema,
     DiagnosisRequestSchema,
     DiagnosisSchema,
-    PageArgsSchema,
     QuestionnaireQuerySchema,
     QuestionnaireSchema,
 )
+from marketplace.errors import NotFound, ValidationFailed
+from marketplace.extensions import db
+from marketplace.schemas import PageArgsSchema
 from marketplace.search.backend import SearchError
 
 bp = make_blueprint("api_diagnosis", "", "The self-diagnosis: questionnaire and results.")

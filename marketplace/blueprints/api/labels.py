@@ -21,7 +21,7 @@ from marketplace.labels.operations import (
     expire_lapsed_labels,
     label_queue,
 )
-from marketplace.schemas import (
+from marketplace.labels.schemas import (
     DecisionRequestSchema,
     DecisionSchema,
     LabelApplicationSchema,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from marketplace.accounts.models import User
+from marketplace.accounts.schemas import UserSchema
 from marketplace.auth import current_actor, login_required
 from marketplace.blueprints.api.common import LOGGED_IN, make_blueprint
-from marketplace.schemas import UserSchema
 
 bp = make_blueprint("api_me", "/me", "The calling user.")
 

@@ -24,14 +24,14 @@ from marketplace.catalog.operations import (
     publish_offer,
     update_offer,
 )
-from marketplace.extensions import db
-from marketplace.schemas import (
+from marketplace.catalog.schemas import (
     OfferCreateSchema,
     OfferPageSchema,
     OfferQuerySchema,
     OfferSchema,
     OfferUpdateSchema,
 )
+from marketplace.extensions import db
 
 bp = make_blueprint(
     "api_offers", "/offers", "The offer catalogue: anyone reads it, providers write their own."

@@ -9,10 +9,10 @@ from flask import abort
 from flask_login import current_user
 
 from marketplace.accounts.models import Provider
+from marketplace.accounts.schemas import ProviderPageSchema, ProviderQuerySchema, ProviderSchema
 from marketplace.blueprints.api.common import PUBLIC, make_blueprint, paginate
 from marketplace.directory import listed_providers
 from marketplace.extensions import db
-from marketplace.schemas import ProviderPageSchema, ProviderQuerySchema, ProviderSchema
 
 bp = make_blueprint(
     "api_providers", "/providers", "Labelled providers and volunteer advisors (public)."

@@ -10,7 +10,7 @@ from flask import abort, current_app
 
 from marketplace.blueprints.api.common import PUBLIC, make_blueprint
 from marketplace.blueprints.helpers import highlight
-from marketplace.schemas import SearchArgsSchema, SearchResultSchema
+from marketplace.catalog.schemas import SearchArgsSchema, SearchResultSchema
 from marketplace.search.backend import SearchError
 from marketplace.search.params import build_query
 from marketplace.search.query import SearchResult
