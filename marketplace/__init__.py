@@ -68,6 +68,7 @@ def register_url_converters(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401  (every table joins the metadata)
     from marketplace.auth import authenticate_bearer_token, register_user_loaders
+    from marketplace.catalog.indexing import CatalogueLoader
     from marketplace.schemas import ErrorSchema
 
     db.init_app(app)
@@ -85,7 +86,7 @@ def register_extensions(app: Flask) -> None:
     api.ERROR_SCHEMA = ErrorSchema
     api.init_app(app)
     app.extensions["mailer"] = build_mailer(app.config)
-    register_search(app)
+    register_search(app, CatalogueLoader())  # search reads offers through it (DESIGN §5)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -19,6 +19,7 @@ from marketplace.labels.operations import expire_lapsed_labels
 from marketplace.reference import sync_reference_data
 from marketplace.resources import sync_resources
 from marketplace.search.backend import SearchBackend
+from marketplace.search.sync import LOADER_EXTENSION, OfferLoader
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 labels_cli = AppGroup("labels", help="Provider labels.")
@@ -105,6 +106,11 @@ def _search_backend() -> SearchBackend:
     return current_app.extensions["search"]
 
 
+def _search_loader() -> OfferLoader:
+    """The offer loader the factory handed to search (the catalogue's)."""
+    return current_app.extensions[LOADER_EXTENSION]
+
+
 @search_cli.command("settings")
 def search_settings() -> None:
     """Create the index if needed and apply its settings (searchable, filters, synonyms…)."""
@@ -120,7 +126,9 @@ def search_sync(watch: float) -> None:
 
     while True:
         while True:
-            report = process_outbox(db.session(), _search_backend(), date.today())
+            report = process_outbox(
+                db.session(), _search_backend(), date.today(), loader=_search_loader()
+            )
             db.session.commit()
             if report.jobs:
                 click.echo(
@@ -141,7 +149,7 @@ def search_reindex() -> None:
 
     backend = _search_backend()
     backend.apply_settings()
-    count = reindex(db.session(), backend, date.today())
+    count = reindex(db.session(), backend, date.today(), loader=_search_loader())
     db.session.commit()
     click.echo(f"Index rebuilt: {count} offer(s).")
 
@@ -151,7 +159,7 @@ def search_check() -> None:
     """Report offers missing from the index, stale in it, or there when they should not be."""
     from marketplace.search.sync import check
 
-    report = check(db.session(), _search_backend(), date.today())
+    report = check(db.session(), _search_backend(), date.today(), loader=_search_loader())
     for name in ("missing", "stale", "extra"):
         ids = getattr(report, name)
         click.echo(f"{name}: {len(ids)}" + (f" ({', '.join(map(str, ids[:20]))})" if ids else ""))

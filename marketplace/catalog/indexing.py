@@ -2,12 +2,13 @@
 
 An offer is visible while it is published, its provider's latest label is live and, for a paid
 offer, that label covers the offer's category. `indexable` says it for one loaded offer and
-`visible_offers` says it in SQL; a test keeps the two in agreement.
+`visible_offers` says it in SQL; a test keeps the two in agreement. `CatalogueLoader` is what
+the factory hands to search (which never imports the catalogue) to read offers for the index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
@@ -21,6 +22,7 @@ from marketplace.labels.models import Label, label_categories
 from marketplace.labels.operations import is_live
 from marketplace.reference import Category, Region
 from marketplace.search.documents import OfferFacts
+from marketplace.search.sync import Touched
 
 YIELD_PER = 500
 
@@ -145,3 +147,31 @@ def offers_of(
         .options(*_document_loading())
     )
     return list(session.scalars(query))
+
+
+class CatalogueLoader:
+    """The offers' facts for search (`marketplace.search.sync.OfferLoader`), from the catalogue.
+
+    Later billing adds eligibility to these facts: programmes, best subsidy rate.
+    """
+
+    def offers(self, session: Session, offer_ids: Collection[int], today: date) -> Touched:
+        return self._touched(offers_of(session, offer_ids), today)
+
+    def offers_of_providers(
+        self, session: Session, provider_ids: Collection[int], today: date
+    ) -> Touched:
+        return self._touched(offers_of(session, (), provider_ids), today)
+
+    def offers_of_programmes(
+        self, session: Session, programme_ids: Collection[int], today: date
+    ) -> Touched:
+        """No offer yet: no programmes exist until billing brings them."""
+        return {}
+
+    def indexable_offers(self, session: Session, today: date) -> Iterable[OfferFacts]:
+        return (offer_facts(offer) for offer in offers_to_index(session, today))
+
+    @staticmethod
+    def _touched(offers: Iterable[Offer], today: date) -> Touched:
+        return {o.id: offer_facts(o) if indexable(o, today) else None for o in offers}

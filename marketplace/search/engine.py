@@ -12,7 +12,7 @@ from sqlalchemy import event
 from marketplace.extensions import db
 from marketplace.search.backend import SearchBackend
 from marketplace.search.outbox import SearchJob
-from marketplace.search.sync import process_outbox
+from marketplace.search.sync import LOADER_EXTENSION, OfferLoader, process_outbox
 
 
 def build_search_backend(config: dict[str, Any], instance_path: str) -> SearchBackend:
@@ -32,10 +32,11 @@ def build_search_backend(config: dict[str, Any], instance_path: str) -> SearchBa
     return EmbeddedBackend(path)
 
 
-def register_search(app: Flask) -> None:
-    """Keep the backend on the app; in inline mode, apply outbox jobs at the end of the request
-    that wrote them (the worker command `flask search sync` does it otherwise)."""
+def register_search(app: Flask, loader: OfferLoader) -> None:
+    """Keep the backend and the offer loader on the app; in inline mode, apply outbox jobs at
+    the end of the request that wrote them (`flask search sync` does it otherwise)."""
     app.extensions["search"] = build_search_backend(app.config, app.instance_path)
+    app.extensions[LOADER_EXTENSION] = loader
     if app.config.get("SEARCH_SYNC", "inline") != "inline":
         return
 
@@ -43,7 +44,8 @@ def register_search(app: Flask) -> None:
     def apply_search_jobs(response: Response) -> Response:
         if g.pop("search_jobs_written", False):
             try:
-                process_outbox(db.session(), app.extensions["search"], date.today())
+                search, loader = app.extensions["search"], app.extensions[LOADER_EXTENSION]
+                process_outbox(db.session(), search, date.today(), loader=loader)
                 db.session.commit()
             except Exception:  # the change is committed; the job stays for the next sync
                 db.session.rollback()

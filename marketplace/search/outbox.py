@@ -16,6 +16,8 @@ from marketplace.extensions import Model
 
 OFFER = "offer"
 PROVIDER = "provider"  # all the provider's offers (name, kind or label changed)
+PROGRAMME = "programme"  # all the offers a subsidy programme makes eligible (keyed by its id)
+KINDS = (OFFER, PROVIDER, PROGRAMME)
 
 
 class SearchJob(Model):
@@ -33,8 +35,8 @@ class SearchJob(Model):
 
 
 def enqueue(session: Session, kind: str, entity_id: int) -> SearchJob:
-    """Record that this offer (or every offer of this provider) must be re-indexed."""
-    if kind not in (OFFER, PROVIDER):
+    """Record that this offer (or every offer of this provider or programme) must be re-indexed."""
+    if kind not in KINDS:
         raise ValueError(f"unknown search job kind {kind!r}")
     job = SearchJob(kind=kind, entity_id=entity_id)
     session.add(job)

@@ -1,21 +1,66 @@
-"""Applying the outbox to the index, rebuilding it from scratch, and checking it for drift."""
+"""Applying the outbox to the index, rebuilding it from scratch, and checking it for drift.
+
+What an offer's document holds is not decided here: a loader built outside `search/` (the
+catalogue's, see `marketplace.catalog.indexing`) reads the offers and hands over their facts.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.catalog.indexing import indexable, offer_facts, offers_of, offers_to_index
 from marketplace.dbtypes import utcnow
 from marketplace.search.backend import SearchBackend, SearchError
-from marketplace.search.documents import offer_document
-from marketplace.search.outbox import OFFER, PROVIDER, SearchJob
+from marketplace.search.documents import OfferFacts, offer_document
+from marketplace.search.outbox import OFFER, PROGRAMME, PROVIDER, SearchJob
 
 BATCH_SIZE = 500
 MAX_BACKOFF = timedelta(minutes=30)
+# Where the factory keeps the app's loader, beside the backend in app.extensions["search"].
+LOADER_EXTENSION = "search_loader"
+
+# Every offer a change touches, by id: its facts when it belongs in the index, None when it
+# must leave it (unpublished, label lapsed…).
+Touched = Mapping[int, OfferFacts | None]
+
+
+class OfferLoader(Protocol):
+    """Reads offers for the index; built outside `search/` and handed in by the factory."""
+
+    def offers(self, session: Session, offer_ids: Collection[int], today: date) -> Touched:
+        """These offers (ids of deleted offers are simply absent)."""
+        ...
+
+    def offers_of_providers(
+        self, session: Session, provider_ids: Collection[int], today: date
+    ) -> Touched:
+        """Every offer of these providers."""
+        ...
+
+    def offers_of_programmes(
+        self, session: Session, programme_ids: Collection[int], today: date
+    ) -> Touched:
+        """Every offer these subsidy programmes make eligible (or no longer)."""
+        ...
+
+    def indexable_offers(self, session: Session, today: date) -> Iterable[OfferFacts]:
+        """Everything the index should hold, for a rebuild."""
+        ...
+
+
+def _app_loader() -> OfferLoader:
+    """The app's loader, for callers that do not pass one (older tests, the demo seed).
+
+    Callers should pass the loader; this fallback only reads where the factory put it."""
+    from flask import current_app
+
+    loader: OfferLoader = current_app.extensions[LOADER_EXTENSION]
+    return loader
 
 
 @dataclass
@@ -46,19 +91,24 @@ def pending_jobs(session: Session, now: datetime, limit: int = BATCH_SIZE) -> li
 
 
 def process_outbox(
-    session: Session, backend: SearchBackend, today: date, now: datetime | None = None
+    session: Session,
+    backend: SearchBackend,
+    today: date,
+    now: datetime | None = None,
+    *,
+    loader: OfferLoader | None = None,
 ) -> SyncReport:
     """Apply one batch of pending jobs; failures are kept for a later retry, never dropped."""
+    loader = loader or _app_loader()
     now = now or utcnow()
     jobs = pending_jobs(session, now)
     report = SyncReport(jobs=len(jobs))
     if not jobs:
         return report
+    touched = touched_offers(session, loader, jobs, today)
+    documents = [offer_document(facts) for facts in touched.values() if facts is not None]
     offer_ids = {job.entity_id for job in jobs if job.kind == OFFER}
-    provider_ids = {job.entity_id for job in jobs if job.kind == PROVIDER}
-    offers = offers_of(session, offer_ids, provider_ids)
-    documents = [offer_document(offer_facts(o)) for o in offers if indexable(o, today)]
-    gone = (offer_ids | {o.id for o in offers}) - {d["id"] for d in documents}
+    gone = (offer_ids | set(touched)) - {d["id"] for d in documents}
     try:
         if documents:
             backend.upsert(documents)
@@ -78,10 +128,32 @@ def process_outbox(
     return report
 
 
-def reindex(session: Session, backend: SearchBackend, today: date) -> int:
+def touched_offers(
+    session: Session, loader: OfferLoader, jobs: Iterable[SearchJob], today: date
+) -> dict[int, OfferFacts | None]:
+    """Every offer these jobs name, directly or through their provider or programme."""
+    ids: dict[str, set[int]] = {OFFER: set(), PROVIDER: set(), PROGRAMME: set()}
+    for job in jobs:
+        ids.setdefault(job.kind, set()).add(job.entity_id)
+    touched: dict[int, OfferFacts | None] = {}
+    if ids[OFFER]:
+        touched.update(loader.offers(session, ids[OFFER], today))
+    if ids[PROVIDER]:
+        touched.update(loader.offers_of_providers(session, ids[PROVIDER], today))
+    if ids[PROGRAMME]:
+        touched.update(loader.offers_of_programmes(session, ids[PROGRAMME], today))
+    return touched
+
+
+def reindex(
+    session: Session, backend: SearchBackend, today: date, *, loader: OfferLoader | None = None
+) -> int:
     """Rebuild the index from the database; pending jobs are covered by the rebuild."""
+    loader = loader or _app_loader()
     started = utcnow()
-    count = backend.rebuild(offer_document(offer_facts(o)) for o in offers_to_index(session, today))
+    count = backend.rebuild(
+        offer_document(facts) for facts in loader.indexable_offers(session, today)
+    )
     for job in session.scalars(
         select(SearchJob).where(SearchJob.done_at.is_(None), SearchJob.created_at <= started)
     ):
@@ -104,11 +176,14 @@ class DriftReport:
         return not (self.missing or self.stale or self.extra)
 
 
-def check(session: Session, backend: SearchBackend, today: date) -> DriftReport:
+def check(
+    session: Session, backend: SearchBackend, today: date, *, loader: OfferLoader | None = None
+) -> DriftReport:
     """Compare the index with what the database says it should hold."""
+    loader = loader or _app_loader()
     expected = {
         doc["id"]: doc
-        for doc in (offer_document(offer_facts(o)) for o in offers_to_index(session, today))
+        for doc in (offer_document(facts) for facts in loader.indexable_offers(session, today))
     }
     actual = backend.documents()
     return DriftReport(

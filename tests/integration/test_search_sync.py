@@ -8,6 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
+from marketplace.catalog.indexing import CatalogueLoader
 from marketplace.catalog.models import Offer
 from marketplace.catalog.operations import create_offer, publish_offer
 from marketplace.extensions import db
@@ -16,11 +17,12 @@ from marketplace.mail import LogMailer
 from marketplace.search.embedded import EmbeddedBackend
 from marketplace.search.outbox import SearchJob
 from marketplace.search.query import SearchQuery
-from marketplace.search.sync import check, process_outbox, reindex
+from marketplace.search.sync import LOADER_EXTENSION, check, process_outbox, reindex
 from tests.factories import admin_user, approved_label, login, provider_user
 from tests.unit.test_catalog_operations import offer_input
 
 TODAY = date.today()
+LOADER = CatalogueLoader()
 
 
 def published_offer(app: Flask, title: str = "Site vitrine pour artisans") -> tuple[int, int]:
@@ -46,7 +48,7 @@ def test_a_change_killed_before_indexing_is_applied_by_the_next_sync(app: Flask,
     backend.apply_settings()
     assert titles(backend) == []
     with app.app_context():
-        report = process_outbox(db.session, backend, TODAY)
+        report = process_outbox(db.session, backend, TODAY, loader=LOADER)
         db.session.commit()
         assert report.upserted == 1 and report.failed == 0
         assert db.session.scalars(select(SearchJob).where(SearchJob.done_at.is_(None))).all() == []
@@ -58,7 +60,7 @@ def test_archive_and_suspension_remove_the_offer(app: Flask, tmp_path) -> None:
     backend = EmbeddedBackend(tmp_path / "index.sqlite3")
     backend.apply_settings()
     with app.app_context():
-        process_outbox(db.session, backend, TODAY)
+        process_outbox(db.session, backend, TODAY, loader=LOADER)
         offer = db.session.get(Offer, offer_id)
         label = offer.provider.current_label
         decide_on_label(
@@ -71,7 +73,7 @@ def test_archive_and_suspension_remove_the_offer(app: Flask, tmp_path) -> None:
             TODAY,
         )
         db.session.commit()
-        process_outbox(db.session, backend, TODAY)
+        process_outbox(db.session, backend, TODAY, loader=LOADER)
         db.session.commit()
     assert titles(backend) == []
 
@@ -88,7 +90,7 @@ def test_failed_sync_keeps_the_jobs_for_a_retry(app: Flask) -> None:
         delete = upsert
 
     with app.app_context():
-        report = process_outbox(db.session, Broken(), TODAY)  # type: ignore[arg-type]
+        report = process_outbox(db.session, Broken(), TODAY, loader=LOADER)  # type: ignore[arg-type]
         db.session.commit()
         assert report.failed == report.jobs > 0
         pending = db.session.scalars(select(SearchJob).where(SearchJob.done_at.is_(None))).all()
@@ -100,12 +102,12 @@ def test_reindex_and_check(app: Flask, tmp_path) -> None:
     backend = EmbeddedBackend(tmp_path / "index.sqlite3")
     backend.apply_settings()
     with app.app_context():
-        assert check(db.session, backend, TODAY).missing == [offer_id]
-        assert reindex(db.session, backend, TODAY) == 1
+        assert check(db.session, backend, TODAY, loader=LOADER).missing == [offer_id]
+        assert reindex(db.session, backend, TODAY, loader=LOADER) == 1
         db.session.commit()
-        assert check(db.session, backend, TODAY).clean
+        assert check(db.session, backend, TODAY, loader=LOADER).clean
         backend.upsert([{**backend.documents()[offer_id], "title": "Changed behind our back"}])
-        assert check(db.session, backend, TODAY).stale == [offer_id]
+        assert check(db.session, backend, TODAY, loader=LOADER).stale == [offer_id]
 
 
 def test_inline_sync_indexes_at_the_end_of_the_request(app: Flask) -> None:
@@ -122,3 +124,8 @@ def test_inline_sync_indexes_at_the_end_of_the_request(app: Flask) -> None:
     assert client.post(f"/provider/offers/{offer_id}/publish").status_code == 302
     page = client.get("/search?q=boutique").get_data(as_text=True)
     assert "<mark>Boutique</mark> test" in page
+
+
+def test_the_factory_hands_search_the_catalogue_loader(app: Flask) -> None:
+    """Is the loader kept on the app, beside the backend, for the inline sync and the CLI?"""
+    assert isinstance(app.extensions[LOADER_EXTENSION], CatalogueLoader)
