@@ -95,14 +95,13 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         diagnosis,
-        offers,
         provider,
         public,
         search,
     )
     from marketplace.blueprints.api import register_api
 
-    for module in (public, auth, account, diagnosis, search, provider, offers, admin):
+    for module in (public, auth, account, diagnosis, search, provider, admin):
         app.register_blueprint(module.bp)
     register_api(api)
 

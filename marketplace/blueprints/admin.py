@@ -1,4 +1,4 @@
-"""Administrator pages: the label queue and decisions, the audit trail, the mail outbox."""
+"""Administrator pages: label queue and decisions, unpublishing offers, audit trail, outbox."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from marketplace.audit import AuditEvent
-from marketplace.auth import admin_required
+from marketplace.auth import admin_required, current_actor
 from marketplace.blueprints.forms import apply_service_errors, options
 from marketplace.blueprints.helpers import page_number
 from marketplace.blueprints.label_forms import DecisionForm
-from marketplace.errors import Conflict, ValidationFailed
+from marketplace.blueprints.offer_forms import UnpublishForm
+from marketplace.blueprints.public import render_offer
+from marketplace.catalog.models import Offer
+from marketplace.catalog.operations import admin_unpublish_offer
+from marketplace.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.labels.models import Label, LabelStatus
 from marketplace.labels.operations import (
@@ -108,6 +112,29 @@ def label_detail(label_id: int) -> Response | tuple[str, int]:
             return redirect(url_for("admin.label_detail", label_id=label.id))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/label_detail.html", label=label, form=form), status
+
+
+@bp.post("/offers/<int:offer_id>/unpublish")
+@admin_required
+def unpublish(offer_id: int) -> Response | tuple[str, int]:
+    """Admins: take a published offer off the catalogue, with a reason shown to the provider."""
+    offer = db.session.get(Offer, offer_id) or abort(404)
+    form = UnpublishForm()
+    if form.validate_on_submit():
+        try:
+            admin_unpublish_offer(db.session(), current_actor(), offer, form.reason.data or "")
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+        except (Conflict, Forbidden) as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("public.offer_page", offer_id=offer.id))
+        else:
+            db.session.commit()
+            flash(_("Offer unpublished; the provider sees your reason."), "success")
+            return redirect(url_for("public.offer_page", offer_id=offer.id))
+    return render_offer(offer, form), 422
 
 
 @bp.get("/audit")

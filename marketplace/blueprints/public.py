@@ -1,4 +1,4 @@
-"""Pages anyone can see: home, provider directory and profiles, language switch."""
+"""Pages anyone can see: home, provider directory and profiles, offer pages, language switch."""
 
 from __future__ import annotations
 
@@ -6,15 +6,32 @@ from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.models import Provider
 from marketplace.blueprints.auth import safe_next
 from marketplace.blueprints.helpers import page_number
+from marketplace.blueprints.offer_forms import (
+    UnpublishForm,
+    delivery_mode_label,
+    hidden_because,
+    offer_status_label,
+    pricing_unit_label,
+    vat_rate_text,
+)
+from marketplace.catalog.indexing import indexable, visible_offers
+from marketplace.catalog.models import Offer
+from marketplace.catalog.pricing import price_breakdown
 from marketplace.directory import listed_providers
 from marketplace.extensions import db
 
 bp = Blueprint("public", __name__)
+# Offer labels for every audience's pages (a provider's list, an offer page, a profile).
+bp.add_app_template_filter(offer_status_label, "offer_status")
+bp.add_app_template_filter(pricing_unit_label, "pricing_unit")
+bp.add_app_template_filter(delivery_mode_label, "delivery_mode")
+bp.add_app_template_filter(vat_rate_text, "vat_rate")
 
 PER_PAGE = 20
 
@@ -68,3 +85,41 @@ def provider_profile(provider_id: int) -> str:
     if not provider.has_active_label and not is_own:
         abort(404)
     return render_template("public/provider.html", provider=provider, is_own=is_own)
+
+
+@bp.app_template_global()
+def published_offers_of(provider: Provider) -> list[Offer]:
+    """What the provider's public profile lists: its offers the public may see."""
+    query = visible_offers(date.today()).where(Offer.provider_id == provider.id)
+    return list(db.session.scalars(query.options(selectinload(Offer.regions))))
+
+
+def _may_preview(offer: Offer) -> bool:
+    if not current_user.is_authenticated:
+        return False
+    return current_user.is_admin or (
+        current_user.provider is not None and current_user.provider.id == offer.provider_id
+    )
+
+
+def render_offer(offer: Offer, form: UnpublishForm | None = None) -> str:
+    """The offer page; admins' unpublish form comes back with its errors after a refusal."""
+    today = date.today()
+    visible = indexable(offer, today)
+    return render_template(
+        "offers/detail.html",
+        offer=offer,
+        visible=visible,
+        hidden_reason=hidden_because(offer, today),
+        price=price_breakdown(offer.price_excl_vat_cents, offer.vat_rate_bp),
+        unpublish_form=form or UnpublishForm(),
+    )
+
+
+@bp.get("/offers/<int:offer_id>")
+def offer_page(offer_id: int) -> str:
+    """Public: a published offer of a labelled provider; its owner and admins preview any."""
+    offer = db.session.get(Offer, offer_id) or abort(404)
+    if not indexable(offer, date.today()) and not _may_preview(offer):
+        abort(404)
+    return render_offer(offer)

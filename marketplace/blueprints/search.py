@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.auth import company_required
-from marketplace.blueprints.offers import DELIVERY_MODE_LABELS, PRICING_UNIT_LABELS
+from marketplace.blueprints.offer_forms import DELIVERY_MODE_LABELS, PRICING_UNIT_LABELS
 from marketplace.catalog.indexing import visible_offers
 from marketplace.catalog.models import Offer
 from marketplace.catalog.pricing import price_breakdown

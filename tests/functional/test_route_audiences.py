@@ -6,6 +6,28 @@ from flask import Flask
 
 AUDIENCES = ("Public", "Any logged-in user", "Companies", "Providers", "Admins", "Stripe")
 FRAMEWORK_ENDPOINTS = {"static", "api-docs.openapi_json"}
+# The HTML blueprints that serve one audience only, and that audience's docstring opening.
+AUDIENCE_BLUEPRINTS = {"public": "Public", "provider": "Providers", "admin": "Admins"}
+
+
+def audience_doc(app: Flask, endpoint: str, methods: set[str]) -> str:
+    view = app.view_functions[endpoint]
+    doc = (view.__doc__ or "").strip()
+    if isinstance(getattr(view, "view_class", None), type):
+        doc = " ".join(
+            (getattr(view.view_class, m.lower()).__doc__ or "").strip()
+            for m in sorted(methods - {"HEAD", "OPTIONS"})
+        )
+    return doc
+
+
+def html_pages(app: Flask) -> list[tuple[str, str, str]]:
+    """(rule, endpoint, docstring) of every HTML page: the /api/v1 routes left out."""
+    return [
+        (rule.rule, rule.endpoint, audience_doc(app, rule.endpoint, rule.methods or set()))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in FRAMEWORK_ENDPOINTS and not rule.rule.startswith("/api/")
+    ]
 
 
 def test_every_view_declares_its_audience(app: Flask) -> None:
@@ -13,13 +35,28 @@ def test_every_view_declares_its_audience(app: Flask) -> None:
     for rule in app.url_map.iter_rules():
         if rule.endpoint in FRAMEWORK_ENDPOINTS:
             continue
-        view = app.view_functions[rule.endpoint]
-        doc = (view.__doc__ or "").strip()
-        if isinstance(getattr(view, "view_class", None), type):
-            doc = " ".join(
-                (getattr(view.view_class, m.lower()).__doc__ or "").strip()
-                for m in sorted(rule.methods - {"HEAD", "OPTIONS"})
-            )
+        doc = audience_doc(app, rule.endpoint, rule.methods or set())
         if not doc.startswith(AUDIENCES):
             undeclared.append(f"{rule.rule} -> {rule.endpoint}: {doc[:40]!r}")
     assert undeclared == []
+
+
+def test_audience_blueprints_hold_only_their_audience(app: Flask) -> None:
+    """Does the public, provider or admin blueprint hold a page meant for someone else?"""
+    misplaced = []
+    for rule, endpoint, doc in html_pages(app):
+        audience = AUDIENCE_BLUEPRINTS.get(endpoint.partition(".")[0])
+        if audience and not doc.startswith(audience):
+            misplaced.append(f"{rule} -> {endpoint}: {doc[:40]!r}")
+    assert misplaced == []
+
+
+def test_provider_and_admin_pages_live_in_their_blueprint(app: Flask) -> None:
+    """Is any provider or admin HTML page left in another blueprint (as offers once mixed them)?"""
+    home = {"Providers": "provider", "Admins": "admin"}
+    stray = []
+    for rule, endpoint, doc in html_pages(app):
+        for audience, blueprint in home.items():
+            if doc.startswith(audience) and endpoint.partition(".")[0] != blueprint:
+                stray.append(f"{rule} -> {endpoint}: {doc[:40]!r}")
+    assert stray == []
