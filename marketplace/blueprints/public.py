@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.models import Provider
+from marketplace.billing.money import price_breakdown
 from marketplace.blueprints.auth import safe_next
 from marketplace.blueprints.helpers import page_number
 from marketplace.blueprints.offer_forms import (
@@ -22,7 +23,6 @@ from marketplace.blueprints.offer_forms import (
 )
 from marketplace.catalog.indexing import indexable, visible_offers
 from marketplace.catalog.models import Offer
-from marketplace.catalog.pricing import price_breakdown
 from marketplace.directory import listed_providers
 from marketplace.extensions import db
 

@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.auth import company_required
+from marketplace.billing.money import price_breakdown
 from marketplace.blueprints.offer_forms import DELIVERY_MODE_LABELS, PRICING_UNIT_LABELS
 from marketplace.catalog.indexing import visible_offers
 from marketplace.catalog.models import Offer
-from marketplace.catalog.pricing import price_breakdown
 from marketplace.diagnosis.operations import latest_diagnosis
 from marketplace.diagnosis.recommendations import recommended_offers
 from marketplace.extensions import db
