@@ -65,8 +65,7 @@ def sync_reference() -> None:
 
 
 def _seed() -> None:
-    from marketplace.demo import format_logins, seed_demo
-    from marketplace.demo_offers import seed_demo_offers
+    from marketplace.demo import format_logins, seed_demo, seed_demo_offers
     from marketplace.search.sync import reindex
 
     sync_reference_data(db.session())

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from marketplace.accounts.models import ProviderKind
 from marketplace.catalog.indexing import indexable, offers_to_index
 from marketplace.catalog.models import Offer, OfferStatus
-from marketplace.demo import seed_demo
-from marketplace.demo_offers import TARGET_OFFERS, seed_demo_offers
+from marketplace.demo import seed_demo, seed_demo_offers
+from marketplace.demo.offers import TARGET_OFFERS
 from marketplace.extensions import db
 from marketplace.mail import LogMailer
 from marketplace.search.outbox import OFFER, SearchJob

@@ -19,16 +19,9 @@ from marketplace import create_app
 from marketplace.accounts.models import Company, Provider, ProviderKind, User
 from marketplace.accounts.service import authenticate
 from marketplace.audit import AuditEvent
-from marketplace.demo import (
-    ADMIN_EMAIL,
-    COMPANIES,
-    DEMO_PASSWORD,
-    PROVIDERS,
-    DemoSummary,
-    format_logins,
-    seed_demo,
-)
-from marketplace.demo_diagnoses import STORIES
+from marketplace.demo import DemoSummary, format_logins, seed_demo
+from marketplace.demo.accounts import ADMIN_EMAIL, COMPANIES, DEMO_PASSWORD, PROVIDERS
+from marketplace.demo.diagnoses import STORIES
 from marketplace.diagnosis.operations import company_diagnoses
 from marketplace.extensions import db
 from marketplace.identifiers import is_valid_french_vat, is_valid_siren, is_valid_siret

@@ -1,10 +1,15 @@
-"""Demo self-diagnoses, so the demo companies show results (and progress) right away."""
+"""Demo self-diagnoses, so the demo companies show results (and progress) right away.
+
+Each company's story (how mature its answers are, and when) is in `data/diagnoses.json`.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +26,8 @@ from marketplace.diagnosis.questionnaire import (
     load_questionnaire,
 )
 
+DATA_DIR = Path(__file__).parent / "data"
+
 
 @dataclass(frozen=True)
 class _Take:
@@ -29,42 +36,14 @@ class _Take:
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
-# Keyed by the demo user's email; the first take of a company is the oldest.
+def _take(raw: dict[str, Any]) -> _Take:
+    return _Take(Fraction(raw["level_percent"], 100), raw["days_ago"], raw.get("overrides", {}))
+
+
+# Keyed by the demo user's login (before the @); the first take of a company is the oldest.
+_stories = json.loads((DATA_DIR / "diagnoses.json").read_text(encoding="utf-8"))["stories"]
 STORIES: dict[str, tuple[_Take, ...]] = {
-    "marie.chevalier": (
-        _Take(
-            Fraction(15, 100),
-            210,
-            {
-                "web_presence": "social_only",
-                "online_sales_share": "none",
-                "online_payment": "no",
-                "einvoicing_ready": "unaware",
-            },
-        ),
-        _Take(
-            Fraction(45, 100),
-            12,
-            {
-                "web_presence": "showcase",
-                "online_sales_share": "under_10",
-                "online_payment": "partially",
-                "einvoicing_ready": "aware",
-            },
-        ),
-    ),
-    "herve.duval": (
-        _Take(Fraction(35, 100), 40, {"web_presence": "showcase", "crm_tool": "spreadsheet"}),
-    ),
-    "aurelie.castaing": (
-        _Take(Fraction(50, 100), 75, {"web_presence": "shop", "export_online": "considering"}),
-    ),
-    "frederic.schneider": (
-        _Take(Fraction(62, 100), 20, {"web_presence": "showcase", "online_sales_share": "none"}),
-    ),
-    "lucie.perrillat": (
-        _Take(Fraction(8, 100), 5, {"web_presence": "none", "online_sales_share": "none"}),
-    ),
+    login: tuple(_take(take) for take in takes) for login, takes in _stories.items()
 }
 
 
