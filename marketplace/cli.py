@@ -74,7 +74,7 @@ def _seed() -> None:
     db.session.commit()
     backend = _search_backend()
     backend.apply_settings()
-    indexed = reindex(db.session(), backend, date.today())
+    indexed = reindex(db.session(), backend, date.today(), loader=_search_loader())
     db.session.commit()
     click.echo(format_logins(summary))
     click.echo(f"Offers: {created} created, {present} already present; {indexed} indexed.")

@@ -53,16 +53,6 @@ class OfferLoader(Protocol):
         ...
 
 
-def _app_loader() -> OfferLoader:
-    """The app's loader, for callers that do not pass one (older tests, the demo seed).
-
-    Callers should pass the loader; this fallback only reads where the factory put it."""
-    from flask import current_app
-
-    loader: OfferLoader = current_app.extensions[LOADER_EXTENSION]
-    return loader
-
-
 @dataclass
 class SyncReport:
     jobs: int = 0
@@ -96,10 +86,9 @@ def process_outbox(
     today: date,
     now: datetime | None = None,
     *,
-    loader: OfferLoader | None = None,
+    loader: OfferLoader,
 ) -> SyncReport:
     """Apply one batch of pending jobs; failures are kept for a later retry, never dropped."""
-    loader = loader or _app_loader()
     now = now or utcnow()
     jobs = pending_jobs(session, now)
     report = SyncReport(jobs=len(jobs))
@@ -146,10 +135,9 @@ def touched_offers(
 
 
 def reindex(
-    session: Session, backend: SearchBackend, today: date, *, loader: OfferLoader | None = None
+    session: Session, backend: SearchBackend, today: date, *, loader: OfferLoader
 ) -> int:
     """Rebuild the index from the database; pending jobs are covered by the rebuild."""
-    loader = loader or _app_loader()
     started = utcnow()
     count = backend.rebuild(
         offer_document(facts) for facts in loader.indexable_offers(session, today)
@@ -177,10 +165,9 @@ class DriftReport:
 
 
 def check(
-    session: Session, backend: SearchBackend, today: date, *, loader: OfferLoader | None = None
+    session: Session, backend: SearchBackend, today: date, *, loader: OfferLoader
 ) -> DriftReport:
     """Compare the index with what the database says it should hold."""
-    loader = loader or _app_loader()
     expected = {
         doc["id"]: doc
         for doc in (offer_document(facts) for facts in loader.indexable_offers(session, today))

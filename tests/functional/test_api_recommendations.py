@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from marketplace.catalog.indexing import CatalogueLoader
 from marketplace.catalog.operations import create_offer, publish_offer
 from marketplace.diagnosis.models import Diagnosis
 from marketplace.extensions import db
@@ -99,7 +100,7 @@ def scene(app: Flask) -> dict[str, Any]:
             offer = create_offer(db.session, user, user.provider, data)
             publish_offer(db.session, user, offer, TODAY)
         db.session.commit()
-        process_outbox(db.session, app.extensions["search"], TODAY)
+        process_outbox(db.session(), app.extensions["search"], TODAY, loader=CatalogueLoader())
         db.session.commit()
     return {"email": email, "diagnosis_id": diagnosis_id, "needs": (first, second)}
 

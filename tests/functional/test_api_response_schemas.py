@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from marketplace.catalog.indexing import CatalogueLoader
 from marketplace.catalog.operations import OfferData, create_offer, publish_offer
 from marketplace.extensions import db
 from marketplace.identifiers import french_vat_number, make_siren, make_siret
@@ -305,7 +306,9 @@ def test_questionnaire_and_diagnoses(app: Flask, api: Api) -> None:
         offer = create_offer(db.session, expert, expert.provider, data)
         publish_offer(db.session, expert, offer, date.today())
         db.session.commit()
-        process_outbox(db.session, app.extensions["search"], date.today())
+        process_outbox(
+            db.session(), app.extensions["search"], date.today(), loader=CatalogueLoader()
+        )
         db.session.commit()
 
     one = "/api/v1/diagnoses/{diagnosis_id}"

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from marketplace.catalog.indexing import CatalogueLoader
 from marketplace.catalog.models import Offer
 from marketplace.catalog.operations import create_offer, publish_offer
 from marketplace.diagnosis.operations import submit_diagnosis
@@ -65,7 +66,7 @@ def catalogue(app: Flask) -> dict[str, int]:
             publish_offer(db.session, user, offer, TODAY)
             ids[key] = offer.id
         db.session.commit()
-        process_outbox(db.session, app.extensions["search"], TODAY)
+        process_outbox(db.session(), app.extensions["search"], TODAY, loader=CatalogueLoader())
         db.session.commit()
         return ids
 
@@ -157,7 +158,8 @@ def test_an_offer_leaves_search_the_day_its_label_lapses(
     with app.app_context():
         offer = db.session.get(Offer, catalogue["audit"])
         offer.provider.current_label.valid_until = yesterday
-        reindex(db.session, app.extensions["search"], yesterday)  # indexed while still live
+        # Indexed while still live:
+        reindex(db.session(), app.extensions["search"], yesterday, loader=CatalogueLoader())
         db.session.commit()
     assert "Audit de" not in text_of(client, "/search?q=audit")
     assert "Boutique en ligne" in text_of(client, "/search")
