@@ -2,6 +2,7 @@
 
 from marketplace.accounts.models import ApiToken, Company, Membership, Provider, User
 from marketplace.audit import AuditEvent
+from marketplace.billing.models import SubsidyProgramme
 from marketplace.catalog.models import Offer
 from marketplace.diagnosis.models import Diagnosis, DiagnosisDraft
 from marketplace.labels.models import Label, LabelDecision, LabelReference
@@ -28,5 +29,6 @@ __all__ = [
     "Region",
     "Resource",
     "SearchJob",
+    "SubsidyProgramme",
     "User",
 ]
