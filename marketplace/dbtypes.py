@@ -12,6 +12,9 @@ from sqlalchemy.types import TypeDecorator
 # The largest id an INTEGER primary key holds on every backend (PostgreSQL: 2^31 - 1). URLs
 # and API parameters are bounded by it, so a larger number is a 404 or a 422, not a 500.
 MAX_ID = 2**31 - 1
+# The last page of any listing, pages and API alike: far beyond any real list, and it keeps
+# OFFSET arithmetic within every database's integers.
+MAX_PAGE = 10_000
 
 
 def utcnow() -> datetime:

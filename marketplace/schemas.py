@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from marketplace.accounts.passwords import MAX_LENGTH as PASSWORD_MAX
 from marketplace.accounts.passwords import MIN_LENGTH as PASSWORD_MIN
+from marketplace.dbtypes import MAX_PAGE
 from marketplace.geo import DEPARTMENTS, REGIONS
 from marketplace.taxonomy import LANGUAGE_NAMES
 from marketplace.textinput import UnsafeText, clean_text, text_pattern
@@ -25,8 +26,6 @@ REGION_CODES = tuple(r.code for r in REGIONS)
 DEPARTMENT_CODES = tuple(d.code for d in DEPARTMENTS)
 LANGUAGE_CODES = tuple(LANGUAGE_NAMES)
 MAX_PAGE_SIZE = 100
-# Far beyond any real list; it keeps OFFSET arithmetic within every database's integers.
-MAX_PAGE = 10_000
 # Emails as the accounts service accepts them: internationalized addresses included.
 IDN_EMAIL = "idn-email"
 _CODES = "Category codes."

@@ -36,16 +36,9 @@ LINE_MESSAGE = _l(
 SPACES_MESSAGE = _l("Remove the spaces at the start and at the end.")
 
 
-def refused_characters(multiline: bool) -> str:
-    """The character-class source of what this kind of text refuses."""
-    return _MULTILINE_REFUSED if multiline else _LINE_REFUSED
-
-
-def text_pattern(*, multiline: bool = False, required: bool = False, trimmed: bool = True) -> str:
-    """The JSON Schema pattern of what `clean_text` accepts with these options."""
-    refused = refused_characters(multiline)
-    if not trimmed:
-        return f"^[^{refused}]{'+' if required else '*'}$"
+def text_pattern(*, multiline: bool = False, required: bool = False) -> str:
+    """The JSON Schema pattern of what `clean_text(..., trimmed=True)` accepts."""
+    refused = _MULTILINE_REFUSED if multiline else _LINE_REFUSED
     edge = f"[^{refused}{SPACES}]"
     body = f"{edge}(?:[^{refused}]*{edge})?"
     return f"^{body}$" if required else f"^(?:{body})?$"

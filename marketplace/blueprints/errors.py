@@ -69,7 +69,7 @@ def register(app: Flask) -> None:
         response = _render(status, message)
         headers = {
             name: value
-            for name, value in error.get_response().headers.items()
+            for name, value in error.get_headers()
             if name in ("Allow", "Retry-After")
         }
         if headers:

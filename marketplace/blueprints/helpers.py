@@ -10,6 +10,7 @@ from flask_babel import format_date, format_time, get_locale
 from markupsafe import Markup, escape
 
 from marketplace.billing.money import format_euros
+from marketplace.dbtypes import MAX_PAGE
 from marketplace.geo import REGIONS
 from marketplace.labels.operations import status_label
 from marketplace.search.query import HIGHLIGHT_POST, HIGHLIGHT_PRE
@@ -82,8 +83,6 @@ def register(app: Flask) -> None:
     app.add_template_global(get_locale)
 
 
-MAX_PAGE = 10_000
-
 
 def page_number() -> int:
     """`?page=` of a listing page, from 1 to MAX_PAGE: junk means 1, beyond means the last.
@@ -94,4 +93,4 @@ def page_number() -> int:
     raw = request.args.get("page", "")
     if not raw.isascii() or not raw.isdigit():
         return 1
-    return max(1, min(MAX_PAGE, int(raw[:6])))
+    return max(1, min(MAX_PAGE, int(raw[:6])))  # six digits already pass MAX_PAGE

@@ -12,10 +12,9 @@ from marketplace.accounts.models import ProviderKind
 from marketplace.billing.money import vat_amount
 from marketplace.catalog import operations as offer_rules
 from marketplace.catalog.models import DeliveryMode, OfferStatus, PricingUnit
-from marketplace.dbtypes import MAX_ID
+from marketplace.dbtypes import MAX_ID, MAX_PAGE
 from marketplace.schemas import (
     LANGUAGE_CODES,
-    MAX_PAGE,
     MAX_PAGE_SIZE,
     REGION_CODES,
     ApiSchema,
@@ -29,6 +28,8 @@ from marketplace.schemas import (
     length,
     one_of,
 )
+from marketplace.search.params import DELIVERY_MODES, PRICE_BAND_CODES, PROVIDER_KINDS
+from marketplace.search.query import SORTS
 from marketplace.taxonomy import CATEGORY_CODES
 
 # --- Offers --------------------------------------------------------------------------------
@@ -211,21 +212,6 @@ class OfferCreateSchema(OfferUpdateSchema):
 # --- Search -------------------------------------------------------------------------------
 
 
-def _search_choices() -> dict[str, tuple[str, ...]]:
-    from marketplace.search.params import DELIVERY_MODES, PRICE_BAND_CODES, PROVIDER_KINDS
-    from marketplace.search.query import SORTS
-
-    return {
-        "delivery": DELIVERY_MODES,
-        "kind": PROVIDER_KINDS,
-        "price": PRICE_BAND_CODES,
-        "sort": tuple(SORTS),
-    }
-
-
-_SEARCH = _search_choices()
-
-
 class SearchArgsSchema(ApiSchema):
     """Query arguments of GET /api/v1/search."""
 
@@ -237,10 +223,10 @@ class SearchArgsSchema(ApiSchema):
     remote = fields.Boolean(
         load_default=True, metadata={"description": "With region: also remote offers."}
     )
-    delivery = code_list(_SEARCH["delivery"], load_default=list)
-    kind = code_list(_SEARCH["kind"], load_default=list)
+    delivery = code_list(DELIVERY_MODES, load_default=list)
+    kind = code_list(PROVIDER_KINDS, load_default=list)
     price = code_list(
-        _SEARCH["price"], load_default=list, metadata={"description": "Price bands excl. VAT."}
+        PRICE_BAND_CODES, load_default=list, metadata={"description": "Price bands excl. VAT."}
     )
     programme = fields.List(
         Text(allow_empty=False, validate=length(40)),
@@ -248,7 +234,7 @@ class SearchArgsSchema(ApiSchema):
         validate=validate.Length(max=20, error=_l("Give at most {max} values.")),
         metadata={"description": "Subsidy programme codes."},
     )
-    sort = Text(load_default="relevance", validate=one_of(_SEARCH["sort"]))
+    sort = Text(load_default="relevance", validate=one_of(tuple(SORTS)))
     page = fields.Integer(
         load_default=1,
         validate=between(1, MAX_PAGE),
@@ -293,7 +279,7 @@ class IndexedOfferSchema(ApiSchema):
     vat_rate_bp = fields.Integer(
         required=True, metadata={"description": "Basis points: 2000 = 20 %."}
     )
-    price_band = fields.String(required=True, validate=known_values(_SEARCH["price"]))
+    price_band = fields.String(required=True, validate=known_values(PRICE_BAND_CODES))
     pricing_unit = fields.String(required=True, validate=known_values(PricingUnit))
     duration_days = fields.Integer(required=True, allow_none=True)
     delivery_mode = fields.String(required=True, validate=known_values(DeliveryMode))

@@ -11,8 +11,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from marketplace.accounts.models import User
-from marketplace.accounts.tokens import create_token
 from marketplace.audit import AuditEvent
 from marketplace.extensions import db
 from marketplace.labels.models import Label, LabelStatus
@@ -21,16 +19,11 @@ from tests.factories import (
     PASSWORD,
     admin_user,
     approved_label,
+    bearer_for,
     company_user,
     pending_label,
     provider_user,
 )
-
-
-def bearer_for(user: User) -> dict[str, str]:
-    """A bearer header for this user (call inside an app context, then commit)."""
-    _token, raw = create_token(db.session, user, "tests")
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def application_body(**overrides: Any) -> dict[str, Any]:

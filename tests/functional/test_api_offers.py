@@ -12,19 +12,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from marketplace.accounts.models import Provider, User
-from marketplace.accounts.tokens import create_token
 from marketplace.catalog.models import Offer, OfferStatus
 from marketplace.extensions import db
 from marketplace.labels.operations import Decision, decide_on_label
 from marketplace.mail import LogMailer
 from marketplace.search.outbox import OFFER, SearchJob
-from tests.factories import admin_user, approved_label, company_user, provider_user
-
-
-def bearer_for(user: User) -> dict[str, str]:
-    """A bearer header for this user (call inside an app context, then commit)."""
-    _token, raw = create_token(db.session, user, "tests")
-    return {"Authorization": f"Bearer {raw}"}
+from tests.factories import admin_user, approved_label, bearer_for, company_user, provider_user
 
 
 @dataclass

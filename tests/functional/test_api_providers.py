@@ -8,17 +8,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from marketplace.accounts.models import User
-from marketplace.accounts.tokens import create_token
 from marketplace.extensions import db
 from marketplace.labels.operations import Decision, decide_on_label
 from marketplace.mail import LogMailer
-from tests.factories import admin_user, approved_label, company_user, pending_label, provider_user
-
-
-def bearer_for(user: User) -> dict[str, str]:
-    """A bearer header for this user (call inside an app context, then commit)."""
-    _token, raw = create_token(db.session, user, "tests")
-    return {"Authorization": f"Bearer {raw}"}
+from tests.factories import (
+    admin_user,
+    approved_label,
+    bearer_for,
+    company_user,
+    pending_label,
+    provider_user,
+)
 
 
 def names(client: FlaskClient, query: str = "") -> list[str]:
