@@ -2,7 +2,8 @@
 
 from marketplace.accounts.models import ApiToken, Company, Membership, Provider, User
 from marketplace.audit import AuditEvent
-from marketplace.billing.models import SubsidyProgramme
+from marketplace.billing.models import DeclaredAid, SubsidyAllocation, SubsidyProgramme
+from marketplace.bookings.models import Booking, BookingEvent, BookingEvidence, BookingMessage
 from marketplace.catalog.models import Offer
 from marketplace.diagnosis.models import Diagnosis, DiagnosisDraft
 from marketplace.labels.models import Label, LabelDecision, LabelReference
@@ -14,8 +15,13 @@ from marketplace.search.outbox import SearchJob
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "Booking",
+    "BookingEvent",
+    "BookingEvidence",
+    "BookingMessage",
     "Category",
     "Company",
+    "DeclaredAid",
     "Department",
     "Diagnosis",
     "DiagnosisDraft",
@@ -29,6 +35,7 @@ __all__ = [
     "Region",
     "Resource",
     "SearchJob",
+    "SubsidyAllocation",
     "SubsidyProgramme",
     "User",
 ]

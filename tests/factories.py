@@ -11,6 +11,8 @@ from werkzeug.test import TestResponse
 
 from marketplace.accounts import service
 from marketplace.accounts.models import User
+from marketplace.billing.models import SubsidyProgramme
+from marketplace.catalog.models import Offer
 from marketplace.identifiers import french_vat_number, make_siren, make_siret
 from marketplace.labels.models import Label
 from marketplace.labels.operations import (
@@ -147,3 +149,43 @@ def session_of(user: User) -> Session:
     session = object_session(user)
     assert session is not None, "the user must belong to a session"
     return session
+
+
+def published_offer(session: Session, provider: User, admin: User, **overrides: object) -> Offer:
+    """A visible offer of a freshly labelled provider (the label covers its category)."""
+    from marketplace.catalog.operations import OfferData, create_offer, publish_offer
+
+    values: dict[str, object] = {
+        "title": "Site vitrine clé en main",
+        "summary": "Un site vitrine rapide, adapté au mobile, livré en un mois.",
+        "description": "Maquette, rédaction, référencement local et formation.",
+        "category": "online-presence",
+        "needs": ["online-presence"],
+        "price_excl_vat_cents": 400_000,
+        "vat_rate_bp": 2000,
+        "pricing_unit": "fixed",
+        "duration_days": 30,
+        "delivery_mode": "remote",
+        "languages": ["fr"],
+    }
+    values.update(overrides)
+    assert provider.provider is not None
+    if provider.provider.current_label is None:
+        approved_label(session, provider, admin, (str(values["category"]),))
+    offer = create_offer(session, provider, provider.provider, OfferData(**values))  # type: ignore[arg-type]
+    return publish_offer(session, provider, offer, date.today())
+
+
+def programme(session: Session, admin: User, **overrides: object) -> SubsidyProgramme:
+    """A national programme, 50 % up to EUR 2,500 per booking (override anything)."""
+    from marketplace.billing.programmes import ProgrammeData, create_programme
+
+    values: dict[str, object] = {
+        "funder": "state",
+        "code": f"cheque-{next(_numbers)}",
+        "name": "Chèque numérique",
+        "rate_bp": 5000,
+        "cap_per_booking_cents": 250_000,
+    }
+    values.update(overrides)
+    return create_programme(session, admin, ProgrammeData(**values))  # type: ignore[arg-type]

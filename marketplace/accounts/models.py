@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -104,15 +103,9 @@ class Company(Model):
     size_band: Mapped[SizeBand] = mapped_column(enum_column(SizeBand, 8))
     naf_code: Mapped[str] = mapped_column(String(6))
     department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
-    # De minimis aid received elsewhere over the last three years, as declared by the company.
-    declared_de_minimis_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     department: Mapped[Department] = relationship()
-
-    __table_args__ = (
-        CheckConstraint("declared_de_minimis_cents >= 0", name="de_minimis_not_negative"),
-    )
 
     @property
     def region(self) -> Region:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -73,6 +74,9 @@ class SubsidyProgramme(Model):
     de_minimis: Mapped[bool] = mapped_column(Boolean, default=False)
     stacking_order: Mapped[int] = mapped_column(Integer, default=0)
     max_aid_intensity_bp: Mapped[int | None] = mapped_column(Integer)
+    # What live allocations (reserved, committed, claimed, paid) take from the budget; kept by
+    # `billing.reservations` with conditional updates, and bounded by a CHECK as a safety net.
+    allocated_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -95,6 +99,10 @@ class SubsidyProgramme(Model):
         ),
         CheckConstraint("budget_cents IS NULL OR budget_cents >= 0", name="budget_not_negative"),
         CheckConstraint(
+            "allocated_cents >= 0 AND (budget_cents IS NULL OR allocated_cents <= budget_cents)",
+            name="allocated_within_budget",
+        ),
+        CheckConstraint(
             "valid_from IS NULL OR valid_to IS NULL OR valid_to >= valid_from",
             name="valid_dates_ordered",
         ),
@@ -106,6 +114,12 @@ class SubsidyProgramme(Model):
     )
 
     @property
+    def remaining_budget_cents(self) -> int | None:
+        return (
+            None if self.budget_cents is None else max(0, self.budget_cents - self.allocated_cents)
+        )
+
+    @property
     def region_codes(self) -> list[str]:
         return [r.code for r in self.regions]
 
@@ -115,3 +129,64 @@ class SubsidyProgramme(Model):
 
     def __repr__(self) -> str:
         return f"<SubsidyProgramme {self.id} {self.code!r}>"
+
+
+class AllocationStatus(StrEnum):
+    """A subsidy's life (DESIGN §2): reserved at agreement, committed when invoiced, claimed,
+    paid; released when the booking is cancelled before invoicing."""
+
+    RESERVED = "reserved"
+    COMMITTED = "committed"
+    CLAIMED = "claimed"
+    PAID = "paid"
+    RELEASED = "released"
+
+
+LIVE_ALLOCATION = (
+    AllocationStatus.RESERVED,
+    AllocationStatus.COMMITTED,
+    AllocationStatus.CLAIMED,
+    AllocationStatus.PAID,
+)
+
+
+class SubsidyAllocation(Model):
+    """What one programme pays for one booking; also the company's de minimis grant record."""
+
+    __tablename__ = "subsidy_allocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("subsidy_programmes.id"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    de_minimis: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[AllocationStatus] = mapped_column(
+        enum_column(AllocationStatus), default=AllocationStatus.RESERVED, index=True
+    )
+    granted_on: Mapped[date] = mapped_column(Date)  # the agreement's date (de minimis window)
+    reserved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    programme: Mapped[SubsidyProgramme] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        UniqueConstraint("booking_id", "programme_id", name="one_per_programme"),
+    )
+
+
+class DeclaredAid(Model):
+    """De minimis aid the company received outside the platform, as it declares it."""
+
+    __tablename__ = "declared_aids"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    granted_on: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    funder: Mapped[str] = mapped_column(String(160))
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)

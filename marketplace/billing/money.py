@@ -9,6 +9,8 @@ from decimal import Decimal
 from babel.numbers import format_currency
 
 BASIS_POINTS = 10_000  # 10,000 bp = 100 %
+# EUR 10 trillion: any amount beyond it is a typo (and it stays far within BIGINT).
+MAX_AMOUNT_CENTS = 10**15
 
 
 def _check(cents: int, rate_bp: int) -> None:

@@ -449,3 +449,35 @@ def explain(line: SplitLine, locale: str) -> str:
     if line.capped_by is not None:
         text += ", " + _CAPPED[line.capped_by][pick].format(name=name)
     return text + "."
+
+
+def split_as_dict(split: Split) -> dict[str, object]:
+    """The split as JSON-ready plain values: frozen in agreements, returned by the API."""
+    return {
+        "booking_date": split.booking_date.isoformat(),
+        "excl_vat_cents": split.excl_vat_cents,
+        "vat_rate_bp": split.vat_rate_bp,
+        "vat_cents": split.vat_cents,
+        "incl_vat_cents": split.incl_vat_cents,
+        "subsidies_cents": split.subsidies_cents,
+        "company_share_cents": split.company_share_cents,
+        "de_minimis_received_cents": split.de_minimis_received_cents,
+        "de_minimis_awarded_cents": split.de_minimis_awarded_cents,
+        "lines": [
+            {
+                "programme_code": line.programme_code,
+                "programme_name": line.programme_name,
+                "funder": line.funder,
+                "rate_bp": line.rate_bp,
+                "applied_rate_bp": line.applied_rate_bp,
+                "base_cents": line.base_cents,
+                "amount_cents": line.amount_cents,
+                "de_minimis": line.de_minimis,
+                "capped_by": line.capped_by.value if line.capped_by else None,
+                "ineligible": [reason.value for reason in line.ineligible],
+                "explanation_fr": explain(line, "fr"),
+                "explanation_en": explain(line, "en"),
+            }
+            for line in split.lines
+        ],
+    }
