@@ -1,4 +1,5 @@
-"""Subsidy programme operations: create and update (administrators only), and the split facts.
+"""Subsidy programme operations: create and update (administrators only), find and list them,
+and the split facts.
 
 Functions flush and never commit: the caller owns the transaction. Every change writes an audit
 event and a `PROGRAMME` outbox job in that same transaction, so search re-indexes the offers the
@@ -11,11 +12,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from flask_babel import format_currency
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.audit import record_event
@@ -81,6 +84,42 @@ def programme_data(programme: SubsidyProgramme) -> ProgrammeData:
     )
 
 
+def programme_by_code(session: Session, code: str) -> SubsidyProgramme | None:
+    """The programme with this code; None for an unknown or malformed code."""
+    if not (CODE_MIN <= len(code) <= CODE_MAX and CODE_PATTERN.fullmatch(code)):
+        return None
+    return session.scalar(select(SubsidyProgramme).where(SubsidyProgramme.code == code))
+
+
+def programme_list(
+    funder: str | None = None, region: str | None = None, category: str | None = None
+) -> Select[SubsidyProgramme]:
+    """Programmes in stacking order (ties by code, as they stack); a region or category
+    filter keeps the programmes that cover it, those open to every region or category too."""
+    query = (
+        select(SubsidyProgramme)
+        .options(selectinload(SubsidyProgramme.regions), selectinload(SubsidyProgramme.categories))
+        .order_by(SubsidyProgramme.stacking_order, SubsidyProgramme.code)
+    )
+    if funder:
+        query = query.where(SubsidyProgramme.funder == Funder(funder))
+    if region:
+        query = query.where(
+            or_(
+                ~SubsidyProgramme.regions.any(),
+                SubsidyProgramme.regions.any(Region.code == region),
+            )
+        )
+    if category:
+        query = query.where(
+            or_(
+                ~SubsidyProgramme.categories.any(),
+                SubsidyProgramme.categories.any(Category.code == category),
+            )
+        )
+    return query
+
+
 def _require_admin(actor: User) -> None:
     if not actor.is_admin:
         raise Forbidden(str(_l("Only administrators can manage subsidy programmes.")))
@@ -134,6 +173,20 @@ def _check(session: Session, data: ProgrammeData, programme: SubsidyProgramme | 
     for name in ("valid_from", "valid_to"):
         if getattr(data, name) is not None and not isinstance(getattr(data, name), date):
             add(name, _l("Give a date."))
+    budget = data.budget_cents
+    if (
+        programme is not None
+        and "budget_cents" not in errors
+        and budget is not None
+        and budget < programme.allocated_cents
+    ):
+        add(
+            "budget_cents",
+            _l(
+                "Bookings already hold %(amount)s of this budget: it cannot be less.",
+                amount=format_currency(Decimal(programme.allocated_cents) / 100, "EUR"),
+            ),
+        )
     if (
         isinstance(data.valid_from, date)
         and isinstance(data.valid_to, date)
@@ -222,6 +275,9 @@ def update_programme(
 ) -> SubsidyProgramme:
     """Change a programme; the audit event keeps each changed field's value before and after."""
     _require_admin(actor)
+    # Locked, as reservations lock it (DESIGN §3 rule 5): the budget is checked against what
+    # bookings hold now, and none can take more until this change commits.
+    session.refresh(programme, ["allocated_cents"], with_for_update=True)
     _check(session, data, programme)
     before = _snapshot(programme)
     _apply(session, programme, data)

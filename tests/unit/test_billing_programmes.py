@@ -18,8 +18,10 @@ from marketplace.billing.models import Funder, SubsidyProgramme
 from marketplace.billing.programmes import (
     ProgrammeData,
     create_programme,
+    programme_by_code,
     programme_data,
     programme_facts,
+    programme_list,
     update_programme,
 )
 from marketplace.billing.split import ProgrammeFacts
@@ -255,12 +257,65 @@ def test_invalid_update_changes_nothing(session: Session, admin: User) -> None:
     assert programme.rate_bp == 5000 and events(session, "programme.updated") == []
 
 
+def test_the_budget_cannot_drop_below_what_bookings_hold(session: Session, admin: User) -> None:
+    """Can an admin cut a budget under its reservations? No: 422, not the CHECK's 500."""
+    programme = create_programme(session, admin, programme_input())
+    programme.allocated_cents = 500_000  # what reservations took (billing.reservations)
+    session.flush()
+    with force_locale("fr"), pytest.raises(ValidationFailed) as caught:
+        update_programme(session, admin, programme, programme_input(budget_cents=499_999))
+    assert list(caught.value.errors) == ["budget_cents"]
+    assert "5\u202f000,00\xa0€" in caught.value.errors["budget_cents"][0]
+    assert programme.budget_cents == 10_000_000
+    update_programme(session, admin, programme, programme_input(budget_cents=500_000))
+    assert programme.budget_cents == 500_000
+    update_programme(session, admin, programme, programme_input(budget_cents=None))
+    assert programme.budget_cents is None  # no limit at all is fine too
+
+
 def test_only_administrators_may_update(session: Session, admin: User) -> None:
     """Can a company member change a programme's rate? No."""
     programme = create_programme(session, admin, programme_input())
     with pytest.raises(Forbidden):
         update_programme(session, company_user(session), programme, programme_input(rate_bp=10000))
     assert programme.rate_bp == 5000
+
+
+# --- Finding and listing ---------------------------------------------------------------------
+
+
+def test_find_by_code_and_nothing_for_a_malformed_one(session: Session, admin: User) -> None:
+    programme = create_programme(session, admin, programme_input())
+    assert programme_by_code(session, "bretagne-numerique") is programme
+    for code in ("inconnu", "Bretagne-Numerique", "bretagne-numerique ", "", "x" * 41):
+        assert programme_by_code(session, code) is None, code
+
+
+def test_the_list_is_in_stacking_order_and_filters_keep_open_programmes(
+    session: Session, admin: User
+) -> None:
+    """Does a region or category filter keep the programmes open to every region or category?"""
+    create_programme(session, admin, programme_input())  # Bretagne, online presence + shop
+    create_programme(
+        session,
+        admin,
+        ProgrammeData(funder="state", code="france-num", name="France Num", rate_bp=5000),
+    )
+    create_programme(
+        session,
+        admin,
+        programme_input(code="occitanie", regions=["76"], categories=["crm"], stacking_order=1),
+    )
+
+    def codes(**filters: str) -> list[str]:
+        return [p.code for p in session.scalars(programme_list(**filters))]
+
+    assert codes() == ["france-num", "occitanie", "bretagne-numerique"]  # 0, 1, 2
+    assert codes(region="53") == ["france-num", "bretagne-numerique"]
+    assert codes(region="11") == ["france-num"]
+    assert codes(category="crm") == ["france-num", "occitanie"]
+    assert codes(funder="region", category="ecommerce") == ["bretagne-numerique"]
+    assert codes(funder="eu") == []
 
 
 # --- The split engine's facts ---------------------------------------------------------------
