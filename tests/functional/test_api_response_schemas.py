@@ -52,6 +52,14 @@ NULLABLE = {
     "NewToken": {"expires_at", "last_used_at"},
     "Offer": {"archived_at", "duration_days", "published_at"},
     "Provider": {"label"},
+    "Programme": {
+        "budget_cents",
+        "cap_per_booking_cents",
+        "cap_per_company_cents",
+        "max_aid_intensity_bp",
+        "valid_from",
+        "valid_to",
+    },
     "PublicLabel": {"valid_until"},
     "Question": {"max_points"},
     "IndexedOffer": {"duration_days"},
@@ -320,6 +328,48 @@ def test_questionnaire_and_diagnoses(app: Flask, api: Api) -> None:
     )
     first = recommended["needs"][0]
     assert first["offers"] and first["advisors"]
+
+
+def test_programmes(app: Flask, api: Api) -> None:
+    """Does a programme read as documented when created, changed, listed and refused, with its
+    nullable caps and dates both set and null?"""
+    with app.app_context():
+        admin = bearer_for(admin_user(db.session))
+        db.session.commit()
+    open_ended = api.call(
+        "POST",
+        "/api/v1/programmes",
+        201,
+        headers=admin,
+        json={"funder": "state", "code": "france-num", "name": "France Num", "rate_bp": 5000},
+    )
+    assert open_ended["budget_cents"] is None and open_ended["valid_from"] is None
+    one = "/api/v1/programmes/{code}"
+    changed = api.call(
+        "PATCH",
+        one,
+        200,
+        headers=admin,
+        json={
+            "budget_cents": 6_000_000,
+            "cap_per_booking_cents": 250_000,
+            "cap_per_company_cents": 500_000,
+            "valid_from": "2026-01-01",
+            "valid_to": "2026-12-31",
+            "max_aid_intensity_bp": 8000,
+            "regions": ["75"],
+        },
+        code="france-num",
+    )
+    assert changed["valid_to"] == "2026-12-31" and changed["regions"] == ["75"]
+    assert api.call("GET", one, 200, code="france-num") == changed
+    listed = api.call("GET", "/api/v1/programmes", 200, query={"region": "75"})
+    assert [item["code"] for item in listed["items"]] == ["france-num"]
+    api.call("GET", one, 404, code="inconnu")
+    taken = {"funder": "eu", "code": "france-num", "name": "Autre", "rate_bp": 100}
+    assert api.call("POST", "/api/v1/programmes", 409, headers=admin, json=taken)["errors"]
+    api.call("POST", "/api/v1/programmes", 422, headers=admin, json={"rate_bp": 0})
+    api.call("PATCH", one, 401, json={}, code="france-num")
 
 
 def test_error_bodies(app: Flask, api: Api) -> None:

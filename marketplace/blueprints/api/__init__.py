@@ -13,11 +13,12 @@ def register_api(api: Api) -> None:
         labels,
         me,
         offers,
+        programmes,
         providers,
         search,
     )
 
-    for module in (auth, me, providers, labels, diagnosis, offers, search):
+    for module in (auth, me, providers, labels, diagnosis, offers, search, programmes):
         api.register_blueprint(module.bp)
     document_cross_field_rules(api)
 
