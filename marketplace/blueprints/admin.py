@@ -1,4 +1,5 @@
-"""Administrator pages: label queue and decisions, unpublishing offers, audit trail, outbox."""
+"""Administrator pages: label queue and decisions, unpublishing offers, subsidy programmes,
+audit trail, outbox."""
 
 from __future__ import annotations
 
@@ -12,14 +13,18 @@ from werkzeug.wrappers import Response
 
 from marketplace.audit import AuditEvent
 from marketplace.auth import admin_required, current_actor
+from marketplace.billing.models import SubsidyProgramme
+from marketplace.billing.programmes import create_programme, programme_list, update_programme
 from marketplace.blueprints.forms import apply_service_errors, options
 from marketplace.blueprints.helpers import page_number
 from marketplace.blueprints.label_forms import DecisionForm
 from marketplace.blueprints.offer_forms import UnpublishForm
+from marketplace.blueprints.programme_forms import FIELD_ALIASES as PROGRAMME_FIELDS
+from marketplace.blueprints.programme_forms import ProgrammeForm, funder_label, percent_text
 from marketplace.blueprints.public import render_offer
 from marketplace.catalog.models import Offer
 from marketplace.catalog.operations import admin_unpublish_offer
-from marketplace.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.errors import AlreadyExists, Conflict, Forbidden, ValidationFailed
 from marketplace.extensions import db
 from marketplace.labels.models import Label, LabelStatus
 from marketplace.labels.operations import (
@@ -35,6 +40,8 @@ from marketplace.labels.operations import (
 from marketplace.mail import OutboundEmail
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.add_app_template_filter(funder_label, "funder")
+bp.add_app_template_filter(percent_text, "percent")
 
 PER_PAGE = 25
 
@@ -135,6 +142,60 @@ def unpublish(offer_id: int) -> Response | tuple[str, int]:
             flash(_("Offer unpublished; the provider sees your reason."), "success")
             return redirect(url_for("public.offer_page", offer_id=offer.id))
     return render_offer(offer, form), 422
+
+
+# --- Subsidy programmes -------------------------------------------------------------------
+
+
+@bp.get("/programmes")
+@admin_required
+def programmes() -> str:
+    """Admins: every subsidy programme in stacking order, with its rate, caps and budget."""
+    page = db.paginate(programme_list(), page=page_number(), per_page=PER_PAGE, error_out=False)
+    return render_template("admin/programmes.html", page=page)
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+@admin_required
+def new_programme() -> str | Response | tuple[str, int]:
+    """Admins: register a subsidy programme (audited)."""
+    form = ProgrammeForm()
+    status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        try:
+            programme = create_programme(db.session(), current_actor(), form.to_data())
+        except ValidationFailed as error:  # a taken code (AlreadyExists) too, shown in place
+            db.session.rollback()
+            apply_service_errors(form, error, PROGRAMME_FIELDS)
+            status = 409 if isinstance(error, AlreadyExists) else 422
+        else:
+            db.session.commit()
+            flash(_("Programme %(code)s created.", code=programme.code), "success")
+            return redirect(url_for("admin.programmes"))
+    return render_template("admin/programme_form.html", form=form, programme=None), status
+
+
+@bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_programme(programme_id: int) -> str | Response | tuple[str, int]:
+    """Admins: change a subsidy programme (audited, each field before and after)."""
+    programme = db.session.get(SubsidyProgramme, programme_id) or abort(404)
+    form = ProgrammeForm()
+    if request.method == "GET":
+        form.fill(programme)
+    status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        try:
+            update_programme(db.session(), current_actor(), programme, form.to_data())
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_service_errors(form, error, PROGRAMME_FIELDS)
+            status = 409 if isinstance(error, AlreadyExists) else 422
+        else:
+            db.session.commit()
+            flash(_("Programme %(code)s saved.", code=programme.code), "success")
+            return redirect(url_for("admin.programmes"))
+    return render_template("admin/programme_form.html", form=form, programme=programme), status
 
 
 @bp.get("/audit")
