@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, has_request_context, request, session
@@ -68,6 +69,7 @@ def register_url_converters(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401  (every table joins the metadata)
     from marketplace.auth import authenticate_bearer_token, register_user_loaders
+    from marketplace.bookings.evidence import EvidenceStore
     from marketplace.catalog.indexing import CatalogueLoader
     from marketplace.schemas import ErrorSchema
 
@@ -86,6 +88,7 @@ def register_extensions(app: Flask) -> None:
     api.ERROR_SCHEMA = ErrorSchema
     api.init_app(app)
     app.extensions["mailer"] = build_mailer(app.config)
+    app.extensions["evidence_store"] = EvidenceStore(Path(app.config["EVIDENCE_FOLDER"]))
     register_search(app, CatalogueLoader())  # search reads offers through it (DESIGN §5)
 
 
@@ -108,10 +111,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from marketplace.blueprints.errors import register
-    from marketplace.blueprints.guards import refuse_control_characters_in_links
+    from marketplace.blueprints.guards import apply_body_limit, refuse_control_characters_in_links
 
     register(app)
     app.before_request(refuse_control_characters_in_links)
+    # First of all hooks: CSRF protection reads the form (and so the body) in its own.
+    app.before_request_funcs.setdefault(None, []).insert(0, apply_body_limit)
 
 
 def register_commands(app: Flask) -> None:

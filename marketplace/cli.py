@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app wsgi users|labels|reference|demo …`."""
+"""Command-line tasks: `flask --app wsgi users|labels|bookings|reference|demo …`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from marketplace.accounts import service
+from marketplace.bookings.models import Booking
+from marketplace.bookings.operations import tick
+from marketplace.dbtypes import utcnow
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.labels.operations import expire_lapsed_labels
@@ -23,6 +26,7 @@ from marketplace.search.sync import LOADER_EXTENSION, OfferLoader
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 labels_cli = AppGroup("labels", help="Provider labels.")
+bookings_cli = AppGroup("bookings", help="Bookings: requests, quotes, agreements, deliveries.")
 reference_cli = AppGroup("reference", help="Regions, departments and categories.")
 demo_cli = AppGroup("demo", help="Demo data for trying the marketplace.")
 search_cli = AppGroup("search", help="The offer search index.")
@@ -55,6 +59,20 @@ def expire_labels() -> None:
     click.echo(f"{len(lapsed)} label(s) expired.")
 
 
+@bookings_cli.command("tick")
+def bookings_tick() -> None:
+    """Fire the timed transitions that are due (run every few minutes; several workers may).
+
+    Unanswered requests and quotes expire; deliveries nobody disputed are confirmed.
+    """
+    fired = tick(db.session(), current_app.extensions["mailer"], utcnow())
+    db.session.commit()
+    for booking_id, name in fired:
+        booking = db.session.get(Booking, booking_id)  # in the session already: no query
+        click.echo(f"{booking.reference if booking else booking_id}: {name}")
+    click.echo(f"{len(fired)} transition(s) fired.")
+
+
 @reference_cli.command("sync")
 def sync_reference() -> None:
     """Insert or update regions, departments, categories and the curated resources."""
@@ -65,12 +83,16 @@ def sync_reference() -> None:
 
 
 def _seed() -> None:
-    from marketplace.demo import format_logins, seed_demo, seed_demo_offers
+    from marketplace.demo import format_logins, seed_demo, seed_demo_billing, seed_demo_offers
     from marketplace.search.sync import reindex
 
     sync_reference_data(db.session())
-    summary = seed_demo(db.session(), current_app.extensions["mailer"], date.today())
+    mailer = current_app.extensions["mailer"]
+    summary = seed_demo(db.session(), mailer, date.today())
     created, present = seed_demo_offers(db.session(), date.today())
+    for key, (made, found) in seed_demo_billing(db.session(), mailer, date.today()).items():
+        summary.created[key] += made
+        summary.already_present[key] += found
     db.session.commit()
     backend = _search_backend()
     backend.apply_settings()
@@ -82,7 +104,7 @@ def _seed() -> None:
 
 @demo_cli.command("seed")
 def seed() -> None:
-    """Create the demo accounts, providers and labels (idempotent)."""
+    """Create the demo accounts, providers, labels, offers and programmes (idempotent)."""
     _seed()
 
 
@@ -167,5 +189,5 @@ def search_check() -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (users_cli, labels_cli, reference_cli, demo_cli, search_cli):
+    for group in (users_cli, labels_cli, bookings_cli, reference_cli, demo_cli, search_cli):
         app.cli.add_command(group)

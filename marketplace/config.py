@@ -50,9 +50,11 @@ def load_config(
         "SECRET_KEY": _secret_key(env, instance),
         "SQLALCHEMY_DATABASE_URI": _database_url(env, instance),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        # Request bodies: larger ones get a 413 before they are read (no uploads exist yet;
-        # when they come, their route raises its own request.max_content_length).
+        # Request bodies: larger ones get a 413 before they are read. Upload routes raise their
+        # own request.max_content_length (`guards.body_limit`: delivery evidence, 5 files of 5 MB).
         "MAX_CONTENT_LENGTH": int(env.get("MAX_REQUEST_BYTES", str(1024 * 1024))),
+        # Delivery evidence files: outside the static folder, served only to the booking's parties
+        "EVIDENCE_FOLDER": env.get("EVIDENCE_FOLDER") or str(instance / "evidence"),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -66,8 +66,16 @@ def search_index_path(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, search_index_path: str) -> Iterator[Flask]:
-    app = make_test_app(database_url, SEARCH_INDEX_PATH=search_index_path)
+def evidence_folder(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Where the test session's delivery evidence files go (never the instance folder)."""
+    return str(tmp_path_factory.mktemp("evidence"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, search_index_path: str, evidence_folder: str) -> Iterator[Flask]:
+    app = make_test_app(
+        database_url, SEARCH_INDEX_PATH=search_index_path, EVIDENCE_FOLDER=evidence_folder
+    )
     with app.app_context():
         upgrade()
     yield app

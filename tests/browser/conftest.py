@@ -86,7 +86,9 @@ class BufferedResponses:
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Flask, database_url: str, search_index_path: str) -> Iterator[str]:
+def live_server(
+    app: Flask, database_url: str, search_index_path: str, evidence_folder: str
+) -> Iterator[str]:
     """Base URL of the app served by a real HTTP server, with the real CSRF protection.
 
     Depends on `app` so the migrations ran first and the tables get emptied after each test.
@@ -96,6 +98,7 @@ def live_server(app: Flask, database_url: str, search_index_path: str) -> Iterat
         WTF_CSRF_ENABLED=True,
         SERVER_NAME=None,
         SEARCH_INDEX_PATH=search_index_path,
+        EVIDENCE_FOLDER=evidence_folder,
     )
     server = make_server("127.0.0.1", 0, BufferedResponses(served), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)

@@ -8,9 +8,20 @@ from flask import Flask
 from sqlalchemy import select
 
 from marketplace.accounts.models import Role, User
+from marketplace.bookings.lifecycle import State
+from marketplace.bookings.models import Booking
+from marketplace.bookings.operations import RequestData, request_booking
+from marketplace.dbtypes import utcnow
 from marketplace.extensions import db
 from marketplace.labels.models import Label, LabelStatus
-from tests.factories import admin_user, approved_label, provider_user
+from marketplace.mail import LogMailer
+from tests.factories import (
+    admin_user,
+    approved_label,
+    company_user,
+    provider_user,
+    published_offer,
+)
 
 
 def test_create_admin(app: Flask) -> None:
@@ -49,3 +60,27 @@ def test_expire_command(app: Flask) -> None:
     assert "1 label(s) expired" in result.output
     with app.app_context():
         assert db.session.get(Label, label_id).status == LabelStatus.EXPIRED
+
+
+def test_bookings_tick_expires_unanswered_requests_once(app: Flask) -> None:
+    with app.app_context():
+        admin = admin_user(db.session)
+        offer = published_offer(db.session, provider_user(db.session), admin)
+        company = company_user(db.session)
+        old, fresh = (
+            request_booking(db.session, company, offer, RequestData(), LogMailer(), date.today())
+            for _ in range(2)
+        )
+        old.state_changed_at = utcnow() - timedelta(days=8)  # a week without an answer
+        db.session.commit()
+        old_id, fresh_id, reference = old.id, fresh.id, old.reference
+
+    result = app.test_cli_runner().invoke(args=["bookings", "tick"])
+
+    assert result.exit_code == 0, result.output
+    assert f"{reference}: expire" in result.output and "1 transition(s) fired" in result.output
+    with app.app_context():
+        assert db.session.get(Booking, old_id).state == State.EXPIRED  # committed
+        assert db.session.get(Booking, fresh_id).state == State.REQUESTED
+    again = app.test_cli_runner().invoke(args=["bookings", "tick"])
+    assert "0 transition(s) fired" in again.output

@@ -34,3 +34,13 @@ def test_postgres_urls_use_psycopg(tmp_path: Path) -> None:
         str(tmp_path), env={"DATABASE_URL": "postgres://u@h/db", "SECRET_KEY": "s"}
     )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_evidence_files_default_to_the_instance_folder_outside_the_static_one(
+    tmp_path: Path,
+) -> None:
+    folder = Path(load_config(str(tmp_path), env={})["EVIDENCE_FOLDER"])
+    assert folder == tmp_path / "evidence"
+    assert not folder.resolve().is_relative_to((ROOT / "marketplace" / "static").resolve())
+    custom = load_config(str(tmp_path), env={"EVIDENCE_FOLDER": "/srv/evidence"})
+    assert custom["EVIDENCE_FOLDER"] == "/srv/evidence"
