@@ -6,10 +6,10 @@ the real services, so demo records obey the same rules as real ones. Every seed 
 (found records are left alone), flushes and never commits: the caller (CLI, test) owns the
 transaction.
 
-Billing's seed (subsidy programmes, bookings in every state) plugs in the same way: its content
-in `data/programmes.json` and `data/bookings.json`, its logic in `demo/billing.py` as
-`seed_demo_billing(session, mailer, today)`, called from the CLI after `seed_demo_offers` (a
-booking needs a published offer and a demo company), its counts added to `COUNT_KEYS`.
+Billing's seed plugs in the same way: its content in `data/programmes.json` (and, to come,
+`data/bookings.json`), its logic in `demo/billing.py` as `seed_demo_billing(session, mailer,
+today)`, called from the CLI after `seed_demo_offers` (a booking needs a published offer and a
+demo company), its counts added to `COUNT_KEYS` ("programmes" so far).
 """
 
 from __future__ import annotations
@@ -26,12 +26,20 @@ from marketplace.demo.accounts import (
     format_logins,
     seed_accounts,
 )
+from marketplace.demo.billing import seed_demo_billing
 from marketplace.demo.diagnoses import seed_demo_diagnoses
 from marketplace.demo.offers import seed_demo_offers
 from marketplace.mail import Mailer
 from marketplace.resources import sync_resources
 
-__all__ = ["DemoLogin", "DemoSummary", "format_logins", "seed_demo", "seed_demo_offers"]
+__all__ = [
+    "DemoLogin",
+    "DemoSummary",
+    "format_logins",
+    "seed_demo",
+    "seed_demo_billing",
+    "seed_demo_offers",
+]
 
 
 def seed_demo(session: Session, mailer: Mailer, today: date) -> DemoSummary:

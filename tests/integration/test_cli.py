@@ -8,10 +8,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from marketplace.accounts.models import Role, User
+from marketplace.billing.models import SubsidyProgramme
 from marketplace.bookings.lifecycle import State
 from marketplace.bookings.models import Booking
 from marketplace.bookings.operations import RequestData, request_booking
 from marketplace.dbtypes import utcnow
+from marketplace.demo.billing import PROGRAMMES
 from marketplace.extensions import db
 from marketplace.labels.models import Label, LabelStatus
 from marketplace.mail import LogMailer
@@ -84,3 +86,18 @@ def test_bookings_tick_expires_unanswered_requests_once(app: Flask) -> None:
         assert db.session.get(Booking, fresh_id).state == State.REQUESTED
     again = app.test_cli_runner().invoke(args=["bookings", "tick"])
     assert "0 transition(s) fired" in again.output
+
+
+def test_demo_seed_adds_the_subsidy_programmes_once(app: Flask) -> None:
+    """Does `demo seed` create the demo programmes with the rest, and leave them on a re-run?"""
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    assert f"{len(PROGRAMMES)} programmes" in first.output.split("already present")[0]
+    with app.app_context():
+        codes = set(db.session.scalars(select(SubsidyProgramme.code)))
+        assert codes == {p.data.code for p in PROGRAMMES}
+    again = runner.invoke(args=["demo", "seed"])
+    assert again.exit_code == 0, again.output
+    assert "already present 1 admins" in again.output
+    assert f"{len(PROGRAMMES)} programmes." in again.output

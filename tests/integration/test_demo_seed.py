@@ -19,8 +19,12 @@ from marketplace import create_app
 from marketplace.accounts.models import Company, Provider, ProviderKind, User
 from marketplace.accounts.service import authenticate
 from marketplace.audit import AuditEvent
-from marketplace.demo import DemoSummary, format_logins, seed_demo
+from marketplace.billing.models import Funder, SubsidyProgramme
+from marketplace.billing.programmes import programme_facts, programme_list
+from marketplace.billing.split import BookingLine, CompanyFacts, OfferFacts, compute_split
+from marketplace.demo import DemoSummary, format_logins, seed_demo, seed_demo_billing
 from marketplace.demo.accounts import ADMIN_EMAIL, COMPANIES, DEMO_PASSWORD, PROVIDERS
+from marketplace.demo.billing import PROGRAMMES
 from marketplace.demo.diagnoses import STORIES
 from marketplace.diagnosis.operations import company_diagnoses
 from marketplace.extensions import db
@@ -31,13 +35,32 @@ from marketplace.reference import sync_reference_data
 from marketplace.taxonomy import CATEGORY_CODES
 
 TODAY = date(2026, 3, 15)
-COUNTED = (User, Company, Provider, Label, LabelDecision, LabelReference, AuditEvent, OutboundEmail)
+COUNTED = (
+    User,
+    Company,
+    Provider,
+    Label,
+    LabelDecision,
+    LabelReference,
+    AuditEvent,
+    OutboundEmail,
+    SubsidyProgramme,
+)
 
 
 @dataclass
 class Seeded:
     session: Session
     summary: DemoSummary
+
+
+def seed_all(session: Session) -> DemoSummary:
+    """The seed as the CLI runs it, offers aside: accounts and the rest, then billing."""
+    summary = seed_demo(session, LogMailer(), TODAY)
+    for key, (created, present) in seed_demo_billing(session, LogMailer(), TODAY).items():
+        summary.created[key] += created
+        summary.already_present[key] += present
+    return summary
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +79,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     with app.app_context():
         db.create_all()
         sync_reference_data(db.session)
-        summary = seed_demo(db.session, LogMailer(), TODAY)
+        summary = seed_all(db.session)
         db.session.commit()
         yield Seeded(db.session, summary)
         db.session.remove()
@@ -90,6 +113,7 @@ def test_seed_creates_providers_in_every_label_state(seeded: Seeded) -> None:
         "companies": len(COMPANIES),
         "labels": len(PROVIDERS),
         "diagnoses": sum(len(takes) for takes in STORIES.values()),
+        "programmes": len(PROGRAMMES),
     }
 
 
@@ -169,7 +193,7 @@ def test_every_label_decision_is_audited(seeded: Seeded) -> None:
 def test_seeding_twice_creates_nothing(seeded: Seeded) -> None:
     session = seeded.session
     before = _row_counts(session)
-    again = seed_demo(session, LogMailer(), TODAY)
+    again = seed_all(session)
     session.commit()
     assert _row_counts(session) == before
     assert not again.created_anything
@@ -177,6 +201,57 @@ def test_seeding_twice_creates_nothing(seeded: Seeded) -> None:
     assert [login.email for login in again.logins] == [
         login.email for login in seeded.summary.logins
     ]
+
+
+def test_demo_programmes_stack_a_national_one_and_two_regional_ones(seeded: Seeded) -> None:
+    """Is there the national programme, two regional ones stacking after it, open today, with
+    budgets small enough to run low during a demo, each created by the admin (audited)?"""
+    session = seeded.session
+    national, *regional = session.scalars(programme_list()).all()
+    assert (national.funder, national.rate_bp, national.stacking_order) == (Funder.STATE, 5000, 10)
+    assert (national.cap_per_booking_cents, national.cap_per_company_cents) == (250_000, 500_000)
+    assert national.size_bands == ["0-2", "3-9", "10-49"] and national.region_codes == []
+    assert national.de_minimis is True
+    assert len(regional) == 2
+    assert {p.region_codes[0] for p in regional} == {"75", "53"}
+    aquitaine = next(p for p in regional if p.region_codes == ["75"])
+    assert (aquitaine.rate_bp, aquitaine.cap_per_booking_cents) == (3000, 300_000)
+    for programme in (national, *regional):
+        assert programme.valid_from <= TODAY <= programme.valid_to, programme.code
+        assert programme.category_codes and programme.max_aid_intensity_bp is not None
+    for programme in regional:
+        assert (programme.funder, programme.stacking_order) == (Funder.REGION, 20)
+        assert programme.budget_cents is not None and programme.cap_per_booking_cents
+        assert programme.budget_cents <= 3 * programme.cap_per_booking_cents  # runs low fast
+        # a demo company can use it: it sits in the region, with a size band it covers
+        assert any(
+            c.department.region_code in programme.region_codes
+            and c.size_band in programme.size_bands
+            for c in session.scalars(select(Company))
+        ), programme.code
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "programme.created"))
+    admin = session.scalar(select(User).where(User.email == ADMIN_EMAIL))
+    assert sorted((e.subject_id, e.actor_id) for e in events) == sorted(
+        (p.id, admin.id) for p in (national, *regional)
+    )
+
+
+def test_demo_programmes_split_a_bill_in_nouvelle_aquitaine(seeded: Seeded) -> None:
+    """Does a 4,000 EUR website for a small firm near Bordeaux get 50 % from the State and 30 %
+    from the Region (the 80 % ceiling exactly), and a volunteer's free session nothing?"""
+    programmes = [
+        programme_facts(p, 0, p.budget_cents) for p in seeded.session.scalars(programme_list())
+    ]
+    company = CompanyFacts(size_band="10-49", region="75", department="33")
+    line = BookingLine(unit_price_excl_vat_cents=400_000, quantity=1, vat_rate_bp=2000)
+    website = OfferFacts("online-presence", 400_000, "expert")
+    split = compute_split(line, website, company, programmes, TODAY)
+    paid = {s.programme_code: s.amount_cents for s in split.subsidised_lines}
+    assert paid == {"cheque-france-num": 200_000, "cheque-numerique-nouvelle-aquitaine": 120_000}
+    assert split.company_share_cents == 480_000 - 320_000
+    workshop = OfferFacts("training", 0, "volunteer")
+    free = BookingLine(unit_price_excl_vat_cents=0, quantity=1, vat_rate_bp=0)
+    assert compute_split(free, workshop, company, programmes, TODAY).subsidies_cents == 0
 
 
 def test_format_logins_lists_every_account_and_the_password(seeded: Seeded) -> None:
