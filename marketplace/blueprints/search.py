@@ -28,6 +28,7 @@ SORT_LABELS = {
     "relevance": _l("Relevance"),
     "price_asc": _l("Price, lowest first"),
     "price_desc": _l("Price, highest first"),
+    "net_price_asc": _l("Price after subsidies, lowest first"),
     "rating_desc": _l("Best rated"),
     "newest": _l("Newest"),
 }

@@ -3,19 +3,30 @@
 An offer is visible while it is published, its provider's latest label is live and, for a paid
 offer, that label covers the offer's category. `indexable` says it for one loaded offer and
 `visible_offers` says it in SQL; a test keeps the two in agreement. `CatalogueLoader` is what
-the factory hands to search (which never imports the catalogue) to read offers for the index.
+the factory hands to search (which never imports the catalogue or billing) to read offers for
+the index, with what subsidy programmes make of them (billing's best case).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from marketplace.accounts.models import Provider
+from marketplace.audit import AuditEvent
+from marketplace.billing.models import SubsidyProgramme
+from marketplace.billing.quotes import (
+    BestCase,
+    best_case,
+    best_case_programmes,
+    offer_split_facts,
+)
+from marketplace.billing.split import ProgrammeFacts
 from marketplace.catalog.models import DeliveryMode, Offer, OfferStatus
 from marketplace.directory import has_live_label, latest_label_id
 from marketplace.labels.models import Label, label_categories
@@ -95,8 +106,9 @@ def _document_loading() -> list[LoaderOption]:
     ]
 
 
-def offer_facts(offer: Offer) -> OfferFacts:
-    """The plain values search builds its document from."""
+def offer_facts(offer: Offer, best: BestCase | None = None) -> OfferFacts:
+    """The plain values search builds its document from; `best`, billing's best case for the
+    offer, adds the programmes that can apply, the best rate and the price after subsidies."""
     return OfferFacts(
         id=offer.id,
         title=offer.title,
@@ -118,12 +130,15 @@ def offer_facts(offer: Offer) -> OfferFacts:
         visible_through=offer.provider.current_label.valid_until
         if offer.provider.current_label
         else None,
+        programmes=best.programme_codes if best else (),
+        best_rate_bp=best.rate_bp if best else 0,
+        net_price_cents=best.net_incl_vat_cents if best else None,
     )
 
 
-def offers_to_index(session: Session, today: date) -> Iterator[Offer]:
+def offers_to_index_query(today: date) -> Select[Offer]:
     """Every indexable offer, by id, loaded in batches with what its document needs."""
-    query = (
+    return (
         select(Offer)
         .join(Offer.provider)
         .where(visible_clause(today))
@@ -131,7 +146,11 @@ def offers_to_index(session: Session, today: date) -> Iterator[Offer]:
         .options(*_document_loading())
         .execution_options(yield_per=YIELD_PER)
     )
-    yield from session.scalars(query)
+
+
+def offers_to_index(session: Session, today: date) -> Iterator[Offer]:
+    """Every indexable offer, by id, loaded in batches with what its document needs."""
+    yield from session.scalars(offers_to_index_query(today))
 
 
 def offers_of(
@@ -149,29 +168,97 @@ def offers_of(
     return list(session.scalars(query))
 
 
-class CatalogueLoader:
-    """The offers' facts for search (`marketplace.search.sync.OfferLoader`), from the catalogue.
+def programme_categories(session: Session, programme_ids: Collection[int]) -> set[str] | None:
+    """Every category these programmes cover or ever covered (their audit trail keeps the
+    earlier ones); None when one of them covers, or once covered, every category."""
+    if not programme_ids:
+        return set()
+    programmes = list(
+        session.scalars(
+            select(SubsidyProgramme)
+            .where(SubsidyProgramme.id.in_(list(programme_ids)))
+            .options(selectinload(SubsidyProgramme.categories))
+        )
+    )
+    if len(programmes) < len(set(programme_ids)):
+        return None  # a programme gone: which offers listed it is unknown
+    categories: set[str] = set()
+    for programme in programmes:
+        if not programme.categories:
+            return None
+        categories.update(programme.category_codes)
+    events = session.scalars(
+        select(AuditEvent.data).where(
+            AuditEvent.subject_type == "programme",
+            AuditEvent.subject_id.in_(list(programme_ids)),
+        )
+    )
+    for data in events:
+        # A creation holds the programme's values, an update each change as [before, after].
+        earlier: list[Any] = [data["categories"]] if "categories" in data else []
+        earlier += list((data.get("changes") or {}).get("categories", []))
+        for codes in earlier:
+            if not isinstance(codes, list) or not codes:  # unreadable, or every category
+                return None
+            categories.update(str(code) for code in codes)
+    return categories
 
-    Later billing adds eligibility to these facts: programmes, best subsidy rate.
-    """
+
+class _BestCases:
+    """Billing's best case of each offer, the open programmes read once; offers alike in what
+    the split depends on share one computation (a catalogue has many of them)."""
+
+    def __init__(self, session: Session, today: date) -> None:
+        self.today = today
+        self.programmes: Sequence[ProgrammeFacts] = best_case_programmes(session, today)
+        self._known: dict[tuple[object, ...], BestCase] = {}
+
+    def of(self, offer: Offer) -> BestCase:
+        facts = offer_split_facts(offer)
+        key = (facts, offer.vat_rate_bp)
+        if key not in self._known:
+            self._known[key] = best_case(facts, offer.vat_rate_bp, self.programmes, self.today)
+        return self._known[key]
+
+
+class CatalogueLoader:
+    """The offers' facts for search (`marketplace.search.sync.OfferLoader`), from the catalogue
+    and billing: which programmes can apply to each offer, and its best case."""
 
     def offers(self, session: Session, offer_ids: Collection[int], today: date) -> Touched:
-        return self._touched(offers_of(session, offer_ids), today)
+        return self._touched(session, offers_of(session, offer_ids), today)
 
     def offers_of_providers(
         self, session: Session, provider_ids: Collection[int], today: date
     ) -> Touched:
-        return self._touched(offers_of(session, (), provider_ids), today)
+        return self._touched(session, offers_of(session, (), provider_ids), today)
 
     def offers_of_programmes(
         self, session: Session, programme_ids: Collection[int], today: date
     ) -> Touched:
-        """No offer yet: no programmes exist until billing brings them."""
-        return {}
+        """The visible offers of every category the programmes cover or once covered: all of
+        them for a programme open to every category. (Offers out of the index stay out.)"""
+        categories = programme_categories(session, programme_ids)
+        if categories is not None and not categories:
+            return {}
+        query = offers_to_index_query(today)
+        if categories is not None:
+            query = query.where(Offer.category_code.in_(sorted(categories)))
+        best = _BestCases(session, today)
+        return {o.id: offer_facts(o, best.of(o)) for o in session.scalars(query)}
 
     def indexable_offers(self, session: Session, today: date) -> Iterable[OfferFacts]:
-        return (offer_facts(offer) for offer in offers_to_index(session, today))
+        best = _BestCases(session, today)
+        return (offer_facts(offer, best.of(offer)) for offer in offers_to_index(session, today))
 
     @staticmethod
-    def _touched(offers: Iterable[Offer], today: date) -> Touched:
-        return {o.id: offer_facts(o) if indexable(o, today) else None for o in offers}
+    def _touched(session: Session, offers: Iterable[Offer], today: date) -> Touched:
+        best: _BestCases | None = None
+        touched: dict[int, OfferFacts | None] = {}
+        for offer in offers:
+            if not indexable(offer, today):
+                touched[offer.id] = None
+                continue
+            best = best or _BestCases(session, today)
+            touched[offer.id] = offer_facts(offer, best.of(offer))
+        return touched

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from marketplace.taxonomy import french_category_label
 
@@ -43,7 +43,11 @@ class OfferDocument(TypedDict):
     pricing_unit: str
     duration_days: int | None
     languages: list[str]
-    programmes: list[str]
+    programmes: list[str]  # the subsidy programmes that can apply to it, for some company
+    best_rate_bp: int  # the most any eligible company gets, over the price excl. VAT
+    # What that company pays, VAT included (the "price after subsidies" sort); left out when
+    # unknown, so the offer sorts last.
+    net_price_cents: NotRequired[int]
     rating: int  # average rating × 100 (450 = 4.5 stars), 0 without reviews
     published_at: int  # Unix seconds
     # The last day the offer is visible (its label's end date) as YYYYMMDD: searches filter
@@ -73,6 +77,8 @@ class OfferFacts:
     languages: tuple[str, ...]
     published_at: datetime
     programmes: tuple[str, ...] = ()
+    best_rate_bp: int = 0
+    net_price_cents: int | None = None  # None: unknown
     rating: int = 0
     visible_through: date | None = None  # None: no end date
 
@@ -113,10 +119,13 @@ def offer_document(facts: OfferFacts) -> dict[str, Any]:
         "duration_days": facts.duration_days,
         "languages": sorted(facts.languages),
         "programmes": sorted(facts.programmes),
+        "best_rate_bp": facts.best_rate_bp,
         "rating": facts.rating,
         "published_at": int(facts.published_at.timestamp()),
         "visible_through": (
             ALWAYS_VISIBLE if facts.visible_through is None else day_number(facts.visible_through)
         ),
     }
+    if facts.net_price_cents is not None:
+        document["net_price_cents"] = facts.net_price_cents
     return dict(document)

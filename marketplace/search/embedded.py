@@ -67,7 +67,7 @@ from marketplace.search.text import (
     typo_candidates,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 FTS_COLUMNS = ", ".join(f'"{name}"' for name in SEARCHABLE_ATTRIBUTES)
 # The attribute rule ranks documents by the first of these that matches the whole query. Each
 # has an FTS5 table of its own: matching one short column there takes 1-3 ms at 100,000
@@ -185,7 +185,8 @@ def _create_tables(conn: sqlite3.Connection, g: int) -> None:
     conn.execute(
         f"CREATE TABLE documents_{g} (id INTEGER PRIMARY KEY, json TEXT NOT NULL, category TEXT,"
         " remote INTEGER NOT NULL, delivery_mode TEXT, price_cents INTEGER, price_band TEXT,"
-        " provider_kind TEXT, rating INTEGER, published_at INTEGER, visible_through INTEGER)"
+        " provider_kind TEXT, rating INTEGER, published_at INTEGER, visible_through INTEGER,"
+        " net_price_cents INTEGER)"
     )
     conn.execute(
         f"CREATE TABLE values_{g} (doc_id INTEGER NOT NULL, field TEXT NOT NULL,"
@@ -269,6 +270,7 @@ def _row(doc: dict[str, Any]) -> tuple[Any, ...]:
             doc.get("rating"),
             doc.get("published_at"),
             doc.get("visible_through"),
+            doc.get("net_price_cents"),
         )
     except (KeyError, TypeError, ValueError) as error:
         # Meilisearch rejects such a document too (a failed task): same error for the caller.
@@ -296,7 +298,7 @@ def _store(
             ]
         texts.append((id_, *(_text(doc.get(name)) for name in SEARCHABLE_ATTRIBUTES)))
     _remove(conn, g, [(id_,) for id_ in latest])
-    conn.executemany(f"INSERT INTO documents_{g} VALUES ({', '.join('?' * 11)})", rows)
+    conn.executemany(f"INSERT INTO documents_{g} VALUES ({', '.join('?' * 12)})", rows)
     conn.executemany(f"INSERT INTO values_{g} VALUES (?, ?, ?)", values)
     marks = ", ".join("?" * (len(SEARCHABLE_ATTRIBUTES) + 1))
     conn.executemany(f"INSERT INTO fts_{g} (rowid, {FTS_COLUMNS}) VALUES ({marks})", texts)

@@ -27,6 +27,7 @@ SORTS = {
     "relevance": None,
     "price_asc": ("price_cents", "asc"),
     "price_desc": ("price_cents", "desc"),
+    "net_price_asc": ("net_price_cents", "asc"),  # after subsidies, best case, VAT included
     "rating_desc": ("rating", "desc"),
     "newest": ("published_at", "desc"),
 }

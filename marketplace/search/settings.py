@@ -30,7 +30,7 @@ FILTERABLE_ATTRIBUTES = (
     "programmes",
     "visible_through",
 )
-SORTABLE_ATTRIBUTES = ("price_cents", "rating", "published_at")
+SORTABLE_ATTRIBUTES = ("price_cents", "net_price_cents", "rating", "published_at")
 DISPLAYED_ATTRIBUTES = ("*",)
 # "sort" right after "words": a chosen sort really orders the hits, relevance breaks ties.
 RANKING_RULES = ("words", "sort", "typo", "proximity", "attribute", "exactness")

@@ -40,7 +40,12 @@ def offer(
     programmes: tuple[str, ...] = (),
     languages: tuple[str, ...] = ("fr",),
     visible_through: date | None = None,
+    net_known: bool = True,
 ) -> dict[str, Any]:
+    # Subsidised offers: half the price excl. VAT off the price incl. VAT, so the order after
+    # subsidies differs from the order by price.
+    rate = 5000 if programmes else 0
+    net = price * 12 // 10 - price * rate // 10_000
     return offer_document(
         OfferFacts(
             id=id,
@@ -62,6 +67,8 @@ def offer(
             # Publication order differs from id order, so "newest" is not "highest id".
             published_at=PUBLISHED_FROM + timedelta(days=id * 7 % 23),
             programmes=programmes,
+            best_rate_bp=rate,
+            net_price_cents=net if net_known else None,
             rating=rating,
             visible_through=visible_through,
         )
@@ -166,7 +173,7 @@ OFFERS = [
     offer(21, "Hébergement et nom de domaine",
           "Un hébergement sécurisé pour votre site.",
           "Nom de domaine, certificats et adresses électroniques.",
-          "online-presence", regions=("94",), mode="remote", price=30_000),
+          "online-presence", regions=("94",), mode="remote", price=30_000, net_known=False),
 ]  # fmt: skip
 
 

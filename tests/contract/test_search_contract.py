@@ -302,6 +302,22 @@ def test_sorts(
     assert set(ids) == found(backend, text)
 
 
+@pytest.mark.parametrize("text", ["", "formation"])
+def test_price_after_subsidies_sorts_unknown_prices_last(
+    backend: SearchBackend, offers: Documents, text: str
+) -> None:
+    """Is the "price after subsidies" sort ascending, offers without that price last?"""
+    ids = search(backend, text, sort="net_price_asc")
+    known = [i for i in ids if "net_price_cents" in offers[i]]
+    values = [offers[i]["net_price_cents"] for i in known]
+    assert values == sorted(values)
+    assert ids[len(known) :] == [i for i in ids if "net_price_cents" not in offers[i]]
+    assert set(ids) == found(backend, text)
+    if not text:
+        assert ids[-1] == 21  # the one offer without it
+        assert known != sorted(known, key=lambda i: offers[i]["price_cents"])  # not by price
+
+
 def test_pages(backend: SearchBackend, offers: Documents) -> None:
     everything = search(backend, sort="price_asc")
     assert len(everything) == len(offers)

@@ -20,6 +20,7 @@ DOCUMENT = st.fixed_dictionaries(
         "regions": st.sets(st.sampled_from(["11", "53", "84"]), max_size=2),
         "needs": st.sets(st.sampled_from(["crm", "ecommerce", "cybersecurity"]), max_size=2),
         "price_cents": st.none() | st.integers(min_value=0, max_value=5),
+        "net_price_cents": st.none() | st.integers(min_value=0, max_value=5),
         "rating": st.integers(min_value=0, max_value=2),
         "published_at": st.integers(min_value=0, max_value=3),
         "words": st.sets(st.sampled_from(["site", "web", "vente", "ligne"]), max_size=2),
@@ -33,7 +34,7 @@ def rows(corpus: dict[int, dict[str, Any]]) -> FieldRows:
         ids=list(corpus),
         remote=[id_ for id_, d in corpus.items() if d["remote"]],
         sort_keys={
-            name: {id_: d[name] for id_, d in corpus.items() if d[name] is not None}
+            name: {id_: d[name] for id_, d in corpus.items() if d.get(name) is not None}
             for name in SORTABLE_ATTRIBUTES
         },
         values=[

@@ -123,9 +123,9 @@ def test_each_kind_asks_the_loader_once_and_deleted_offers_leave(session: Sessio
     assert set(backend.held) == {1, 4}
 
 
-def test_no_programme_touches_an_offer_yet(session: Session) -> None:
-    """With the catalogue's loader, is a programme job processed without error? (It indexes
-    nothing: no programmes exist before billing brings them.)"""
+def test_a_programme_job_without_offers_indexes_nothing(session: Session) -> None:
+    """With the catalogue's loader, is a job for a programme (here unknown) processed without
+    error when no offer is visible? (tests/integration/test_programme_indexing.py has offers.)"""
     backend = RecordingBackend(held={1: {"id": 1}})
     enqueue(session, PROGRAMME, 3)
     session.flush()
