@@ -14,6 +14,10 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = str(message)
 
+    def details(self) -> dict[str, object]:
+        """Extra members of the API error body (e.g. what is allowed instead)."""
+        return {}
+
 
 class ValidationFailed(DomainError):
     """Input broke a rule; errors are per field so forms and the API can show them in place."""

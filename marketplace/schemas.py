@@ -249,3 +249,16 @@ class ErrorSchema(ApiSchema):
             "(json, query…), field → messages, or a list of messages about the whole body."
         },
     )
+    allowed = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Only on a 409 for a booking transition: the transitions the caller "
+            "may fire from the booking's state."
+        },
+    )
+    split = fields.Dict(
+        metadata={
+            "description": "Only on a 409 when accepting a quote whose split changed (a budget "
+            "ran low): the new split, to accept with its company share."
+        }
+    )

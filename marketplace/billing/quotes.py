@@ -115,13 +115,20 @@ class QuoteContext:
         return compute_split(line, offer, self.company, self.programmes, self.on)
 
 
-def quote_context(session: Session, company: Company, on: date) -> QuoteContext:
+def quote_context(
+    session: Session,
+    company: Company,
+    on: date,
+    programmes: Sequence[SubsidyProgramme] | None = None,
+) -> QuoteContext:
+    """The company's facts and each open programme's; pass `programmes` already loaded (and
+    locked, at acceptance) to skip loading them again."""
     usage = company_usage(session, company.id)
-    programmes = tuple(
+    facts = tuple(
         programme_facts(p, usage.get(p.id, 0), p.remaining_budget_cents)
-        for p in open_programmes(session, on)
+        for p in (open_programmes(session, on) if programmes is None else programmes)
     )
-    return QuoteContext(company_facts(session, company), programmes, on)
+    return QuoteContext(company_facts(session, company), facts, on)
 
 
 def quote(
@@ -156,6 +163,7 @@ class BestCase:
     subsidies_cents: int
     net_incl_vat_cents: int  # what that company pays, VAT included
     programme_codes: tuple[str, ...]  # every programme that can apply to the offer
+    split: Split | None = None  # that company's split (the API shows it to visitors)
 
 
 def _fresh(programme: SubsidyProgramme) -> ProgrammeFacts:
@@ -167,10 +175,14 @@ def best_case_programmes(session: Session, on: date) -> tuple[ProgrammeFacts, ..
 
 
 def best_case(
-    offer: OfferFacts, vat_rate_bp: int, programmes: Sequence[ProgrammeFacts], on: date
+    offer: OfferFacts,
+    vat_rate_bp: int,
+    programmes: Sequence[ProgrammeFacts],
+    on: date,
+    quantity: int = 1,
 ) -> BestCase:
     """Try every region and size band: the best split, and which programmes ever apply."""
-    line = BookingLine(offer.price_excl_vat_cents, 1, vat_rate_bp)
+    line = BookingLine(offer.price_excl_vat_cents, quantity, vat_rate_bp)
     relevant = [p for p in programmes if p.categories is None or offer.category in p.categories]
     nobody = CompanyFacts(size_band="", region="", department="")
     best = compute_split(line, offer, nobody, (), on)
@@ -188,4 +200,5 @@ def best_case(
         subsidies_cents=best.subsidies_cents,
         net_incl_vat_cents=best.company_share_cents,
         programme_codes=tuple(sorted(codes)),
+        split=best,
     )

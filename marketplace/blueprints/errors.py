@@ -28,11 +28,12 @@ MESSAGES = {
 }
 
 
-def _render(status: int, message: str, errors: dict | None = None):  # type: ignore[no-untyped-def]
+def _render(status: int, message: str, errors: dict | None = None, details: dict | None = None):  # type: ignore[no-untyped-def]
     if is_api_request():
         body: dict = {"code": status, "status": _status_name(status), "message": message}
         if errors:
             body["errors"] = {"json": errors}
+        body.update(details or {})
         return jsonify(body), status
     return render_template("errors/error.html", status=status, message=message), status
 
@@ -46,7 +47,7 @@ def register(app: Flask) -> None:
     def domain_error(error: DomainError):  # type: ignore[no-untyped-def]
         db.session.rollback()
         errors = error.errors if isinstance(error, ValidationFailed) else None
-        return _render(error.status_code, error.message, errors)
+        return _render(error.status_code, error.message, errors, error.details())
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
@@ -68,9 +69,7 @@ def register(app: Flask) -> None:
         message = str(data.get("message") or MESSAGES.get(status, error.description or ""))
         response = _render(status, message)
         headers = {
-            name: value
-            for name, value in error.get_headers()
-            if name in ("Allow", "Retry-After")
+            name: value for name, value in error.get_headers() if name in ("Allow", "Retry-After")
         }
         if headers:
             body, code = response

@@ -23,7 +23,7 @@ from marketplace.accounts.models import Company, Membership, Provider, User
 from marketplace.audit import record_event
 from marketplace.billing import reservations
 from marketplace.billing.money import MAX_AMOUNT_CENTS
-from marketplace.billing.quotes import quote
+from marketplace.billing.quotes import offer_split_facts, open_programmes, quote, quote_context
 from marketplace.billing.split import BookingLine, Split, split_as_dict
 from marketplace.bookings.evidence import EvidenceStore, Upload, problems
 from marketplace.bookings.lifecycle import (
@@ -65,6 +65,9 @@ class TransitionNotAllowed(Conflict):
         )
         self.allowed = list(allowed_names)
 
+    def details(self) -> dict[str, object]:
+        return {"allowed": self.allowed}
+
 
 class SplitChanged(Conflict):
     """Budgets or allowances moved since the company saw the split: here is the new one."""
@@ -79,6 +82,9 @@ class SplitChanged(Conflict):
             )
         )
         self.split = split
+
+    def details(self) -> dict[str, object]:
+        return {"split": split_as_dict(self.split)}
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,7 @@ def booking_for(session: Session, actor: User, booking_id: int) -> Booking:
     return booking
 
 
-def bookings_of(actor: User, state: State | None = None) -> Select[tuple[Booking]]:
+def bookings_of(actor: User, state: State | None = None) -> Select[Booking]:
     """The actor's own bookings (its company's, or its provider's), newest activity first."""
     query = select(Booking).order_by(Booking.state_changed_at.desc(), Booking.id.desc())
     if actor.company is not None:
@@ -173,7 +179,9 @@ def _check_quantity(offer: Offer, quantity: object, errors: dict[str, list[str]]
         )
 
 
-def _check_dates(start: date | None, end: date | None, errors: dict[str, list[str]], key: str):
+def _check_dates(
+    start: date | None, end: date | None, errors: dict[str, list[str]], key: str
+) -> None:
     if start is not None and end is not None and end < start:
         errors.setdefault(key, []).append(str(_l("The end date cannot be before the start date.")))
 
@@ -418,10 +426,13 @@ def _freeze_agreement(
     line = quote_line(booking)
     assert line is not None  # a quoted booking has a quote
     company, offer = booking.company, booking.offer
-    preliminary = quote(session, company, offer, today, line=line)
+    programmes = open_programmes(session, today)
+    facts = offer_split_facts(offer)
+    preliminary = quote_context(session, company, today, programmes).split(facts, line)
     eligible = [s.programme_code for s in preliminary.lines if s.eligible]
+    # Locking reloads the paying programmes' rows: the split below sees every earlier reservation.
     reservations.lock_for_acceptance(session, company, eligible)
-    split = quote(session, company, offer, today, line=line)
+    split = quote_context(session, company, today, programmes).split(facts, line)
     if split.company_share_cents != expected:
         raise SplitChanged(split)
     reservations.reserve(session, actor, booking.id, company, split, today)

@@ -33,6 +33,8 @@ from marketplace.accounts.schemas import SIRET_PATTERN, VAT_PATTERN
 from marketplace.accounts.tokens import create_token
 from marketplace.billing.programmes import ProgrammeData, create_programme
 from marketplace.blueprints.api.programmes import EXAMPLE_CODE
+from marketplace.bookings.operations import RequestData, request_booking
+from marketplace.catalog.models import PricingUnit
 from marketplace.catalog.operations import OfferData, archive_offer, create_offer, publish_offer
 from marketplace.diagnosis.operations import submit_diagnosis
 from marketplace.extensions import db, limiter
@@ -42,6 +44,7 @@ from marketplace.identifiers import (
     make_siret,
     normalize_digits,
 )
+from marketplace.mail import LogMailer
 from tests.factories import admin_user, approved_label, company_user, pending_label, provider_user
 from tests.functional.test_diagnosis_pages import answers
 
@@ -97,6 +100,18 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "GET /api/v1/diagnoses",
         "GET /api/v1/diagnoses/{diagnosis_id}",
         "GET /api/v1/diagnoses/{diagnosis_id}/recommendations",
+        "POST /api/v1/bookings",
+        "GET /api/v1/bookings",
+        "GET /api/v1/bookings/{booking_id}",
+        "POST /api/v1/bookings/{booking_id}/cancel",
+        "POST /api/v1/bookings/{booking_id}/accept",
+        "POST /api/v1/bookings/{booking_id}/confirm",
+        "POST /api/v1/bookings/{booking_id}/dispute",
+        "GET /api/v1/bookings/{booking_id}/messages",
+        "POST /api/v1/bookings/{booking_id}/messages",
+        "GET /api/v1/me/de-minimis",
+        "POST /api/v1/me/de-minimis/declarations",
+        "DELETE /api/v1/me/de-minimis/declarations/{aid_id}",
     ),
     "provider": (
         "POST /api/v1/labels",
@@ -104,6 +119,9 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "PATCH /api/v1/offers/{offer_id}",
         "POST /api/v1/offers/{offer_id}/publish",
         "POST /api/v1/offers/{offer_id}/archive",
+        "POST /api/v1/bookings/{booking_id}/propose_quote",
+        "POST /api/v1/bookings/{booking_id}/decline",
+        "POST /api/v1/bookings/{booking_id}/mark_delivered",
     ),
     "admin": (
         "GET /api/v1/labels",
@@ -111,6 +129,8 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "POST /api/v1/labels/{label_id}/decisions",
         "POST /api/v1/programmes",
         "PATCH /api/v1/programmes/{code}",
+        "POST /api/v1/bookings/{booking_id}/settle_for_provider",
+        "POST /api/v1/bookings/{booking_id}/settle_for_company",
     ),
 }
 # Revoking the caller's own token would turn the rest of the run into 401s.
@@ -189,9 +209,13 @@ def build_world(session: Session) -> dict[str, User]:
         create_offer(session, provider, provider.provider, _offer(title))
         for title in ("Site vitrine", "Boutique en ligne", "Création de logo")
     )
+    published.pricing_unit = PricingUnit.PER_DAY  # booked by quantity: any 1..999 fits
     for offer in (published, archived):
         publish_offer(session, provider, offer, date.today())
     archive_offer(session, provider, archived)
+    # Bookings to find, waiting for the provider's quote.
+    for _ in range(2):
+        request_booking(session, company, published, RequestData(), LogMailer(), date.today())
     return {"company": company, "provider": provider, "admin": admin}
 
 
@@ -274,11 +298,46 @@ def with_ordered_dates(case: schemathesis.Case) -> None:
             return  # an example meant to be invalid stays invalid
 
 
+def with_dates_that_fit_today(case: schemathesis.Case) -> None:
+    """Bring booking and declaration dates where the documents say they must be: a wished
+    start from today on, an end not before its start, a declared grant not in the future.
+
+    Rules relative to today or across two fields, which JSON Schema cannot state; only valid
+    dates are moved, so an example meant to be invalid stays invalid.
+    """
+    body = case.body
+    if "/bookings" not in case.operation.label and "/de-minimis" not in case.operation.label:
+        return
+    if not isinstance(body, dict):
+        return
+
+    def parsed(key: str) -> date | None:
+        try:
+            return date.fromisoformat(body[key]) if isinstance(body.get(key), str) else None
+        except ValueError:
+            return None
+
+    today = date.today()
+    if (start := parsed("wished_start")) is not None and start < today:
+        body["wished_start"] = today.isoformat()
+    if (granted := parsed("granted_on")) is not None and granted > today:
+        body["granted_on"] = today.isoformat()
+    for first, last in (("wished_start", "wished_end"), ("start", "end")):
+        start, end = parsed(first), parsed(last)
+        if start is not None and end is not None and end < start:
+            body[first], body[last] = body[last], body[first]
+    if (start := parsed("wished_start")) is not None and start < today:
+        body["wished_start"] = today.isoformat()
+        if (end := parsed("wished_end")) is not None and end < today:
+            body["wished_end"] = today.isoformat()
+
+
 @schema.parametrize()
 def test_api_fuzz(case: schemathesis.Case, caller: Caller) -> None:
     """Does every operation answer this caller within its documented contract?"""
     with_coherent_vat_number(case)
     with_ordered_dates(case)
+    with_dates_that_fit_today(case)
     case.call_and_validate(headers=caller.headers)
 
 

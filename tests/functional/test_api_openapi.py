@@ -28,6 +28,26 @@ API_PATHS = {
     "/api/v1/offers/{offer_id}/archive": {"post"},
     "/api/v1/programmes": {"get", "post"},
     "/api/v1/programmes/{code}": {"get", "patch"},
+    "/api/v1/bookings": {"get", "post"},
+    "/api/v1/bookings/{booking_id}": {"get"},
+    "/api/v1/bookings/{booking_id}/messages": {"get", "post"},
+    **{
+        f"/api/v1/bookings/{{booking_id}}/{name}": {"post"}
+        for name in (
+            "propose_quote",
+            "decline",
+            "cancel",
+            "accept",
+            "mark_delivered",
+            "confirm",
+            "dispute",
+            "settle_for_provider",
+            "settle_for_company",
+        )
+    },
+    "/api/v1/me/de-minimis": {"get"},
+    "/api/v1/me/de-minimis/declarations": {"post"},
+    "/api/v1/me/de-minimis/declarations/{aid_id}": {"delete"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 

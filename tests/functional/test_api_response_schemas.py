@@ -30,7 +30,9 @@ from tests.factories import (
     approved_label,
     bearer_for,
     company_user,
+    programme,
     provider_user,
+    published_offer,
 )
 from tests.functional.test_api_labels import application_body
 from tests.functional.test_api_offers import body as offer_body
@@ -42,11 +44,27 @@ SCHEMAS = "#/components/schemas/"
 # Response properties a body may leave out, and why: every other one is always there.
 OPTIONAL = {
     ("Error", "errors"): "only when the request was refused field by field",
+    ("Error", "allowed"): "only when a booking transition is refused for the booking's state",
+    ("Error", "split"): "only when a quote's split changed before its acceptance",
     ("OptionalText", "fr"): "a questionnaire may leave a help, intro or description out",
     ("OptionalText", "en"): "a questionnaire may leave a help, intro or description out",
 }
 # Response properties that may be null; every other one never is.
 NULLABLE = {
+    "Booking": {
+        "agreed_at",
+        "agreement",
+        "confirmed_at",
+        "current_split",
+        "delivered_at",
+        "quote",
+        "waiting_for",
+        "wished_end",
+        "wished_start",
+    },
+    "BookingEvent": {"by", "from_state"},
+    "LedgerEntry": {"booking_id", "declared_aid_id"},
+    "Quote": {"end", "start"},
     "Decision": {"actor", "valid_until"},
     "Label": {"decided_at", "valid_until"},
     "NewToken": {"expires_at", "last_used_at"},
@@ -372,6 +390,43 @@ def test_programmes(app: Flask, api: Api) -> None:
     api.call("PATCH", one, 401, json={}, code="france-num")
 
 
+def test_bookings(app: Flask, api: Api) -> None:
+    """Does a booking read as documented in each state it goes through, with its refusals
+    (a skipped state lists the allowed transitions, a stale split sends the new one)?"""
+    with app.app_context():
+        admin = admin_user(db.session)
+        expert = provider_user(db.session)
+        offer_id = published_offer(db.session, expert, admin).id
+        programme(db.session, admin, budget_cents=300_000)
+        provider, company = bearer_for(expert), bearer_for(company_user(db.session))
+        db.session.commit()
+    asked = api.call("POST", "/api/v1/bookings", 201, headers=company, json={"offer_id": offer_id})
+    one = "/api/v1/bookings/{booking_id}"
+    skipped = api.call("POST", one + "/confirm", 409, headers=company, booking_id=asked["id"])
+    assert skipped["allowed"] == ["cancel"]
+    quote = {"quantity": 1, "start": "2030-03-01", "end": "2030-03-31", "note": "Devis"}
+    api.call(
+        "POST", one + "/propose_quote", 200, headers=provider, json=quote, booking_id=asked["id"]
+    )
+    seen = api.call("GET", one, 200, headers=company, booking_id=asked["id"])
+    stale = {"expected_company_share_cents": 1}
+    changed = api.call(
+        "POST", one + "/accept", 409, headers=company, json=stale, booking_id=asked["id"]
+    )
+    assert changed["split"] == seen["current_split"]
+    share = {"expected_company_share_cents": seen["current_split"]["company_share_cents"]}
+    api.call("POST", one + "/accept", 200, headers=company, json=share, booking_id=asked["id"])
+    api.call("GET", "/api/v1/bookings", 200, headers=provider)
+    messages = one + "/messages"
+    api.call("POST", messages, 201, headers=company, json={"body": "Merci"}, booking_id=asked["id"])
+    api.call("GET", messages, 200, headers=provider, booking_id=asked["id"])
+    api.call("GET", one, 404, headers=provider, booking_id=asked["id"] + 1)
+    declaration = {"granted_on": "2026-01-15", "amount_cents": 100_000, "funder": "Région"}
+    api.call("POST", "/api/v1/me/de-minimis/declarations", 201, headers=company, json=declaration)
+    ledger = api.call("GET", "/api/v1/me/de-minimis", 200, headers=company)
+    assert ledger["entries"][0]["declared_aid_id"] is not None
+
+
 def test_error_bodies(app: Flask, api: Api) -> None:
     """Does every kind of error (the handler's, webargs', the services') send the documented
     error body?"""
@@ -486,6 +541,8 @@ def test_errors_are_documented_with_the_body_we_send(client: FlaskClient) -> Non
         "status": "string",
         "message": "string",
         "errors": "object",
+        "allowed": "array",
+        "split": "object",
     }
     assert sorted(error["required"]) == ["code", "message", "status"]
     assert error["additionalProperties"] is False

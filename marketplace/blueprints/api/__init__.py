@@ -9,6 +9,8 @@ def register_api(api: Api) -> None:
     """Register every API blueprint (one module per resource)."""
     from marketplace.blueprints.api import (
         auth,
+        bookings,
+        deminimis,
         diagnosis,
         labels,
         me,
@@ -18,7 +20,8 @@ def register_api(api: Api) -> None:
         search,
     )
 
-    for module in (auth, me, providers, labels, diagnosis, offers, search, programmes):
+    modules = (auth, me, providers, labels, diagnosis, offers, search, programmes)
+    for module in (*modules, bookings, deminimis):
         api.register_blueprint(module.bp)
     document_cross_field_rules(api)
 
