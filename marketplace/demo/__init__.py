@@ -6,10 +6,10 @@ the real services, so demo records obey the same rules as real ones. Every seed 
 (found records are left alone), flushes and never commits: the caller (CLI, test) owns the
 transaction.
 
-Billing's seed plugs in the same way: its content in `data/programmes.json` (and, to come,
-`data/bookings.json`), its logic in `demo/billing.py` as `seed_demo_billing(session, mailer,
-today)`, called from the CLI after `seed_demo_offers` (a booking needs a published offer and a
-demo company), its counts added to `COUNT_KEYS` ("programmes" so far).
+Billing's seed plugs in the same way: its content in `data/programmes.json` and
+`data/bookings.json` (a booking in every state of the lifecycle), its logic in `demo/billing.py`
+as `seed_demo_billing(session, mailer, today)`, called from the CLI after `seed_demo_offers` (a
+booking needs a published offer and a demo company), its counts in `COUNT_KEYS`.
 """
 
 from __future__ import annotations

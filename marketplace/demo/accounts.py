@@ -52,7 +52,15 @@ EXPIRED_APPROVED_DAYS_AGO = 400
 EXPIRED_SINCE_DAYS = 30
 DEFAULT_VALID_DAYS = 365
 
-COUNT_KEYS = ("admins", "providers", "companies", "labels", "diagnoses", "programmes")
+COUNT_KEYS = (
+    "admins",
+    "providers",
+    "companies",
+    "labels",
+    "diagnoses",
+    "programmes",
+    "bookings",
+)
 EXPERT = "expert"
 
 

@@ -1,4 +1,5 @@
-"""Demo billing: the subsidy programmes a company's bill is split with.
+"""Demo billing: the subsidy programmes a company's bill is split with, and bookings in every
+state of their lifecycle.
 
 The programmes are content, in `data/programmes.json`: a national programme (the State pays
 half, for companies under 50 staff) and two regional ones that stack after it, with budgets
@@ -6,6 +7,11 @@ small enough that the demo can show one running low. Their validity is given in 
 seed day, so they are open whenever the demo runs. They are created through the programme
 service as the demo administrator, so they are audited and queued for search like real ones.
 Idempotent by code (found programmes are left alone); it flushes and never commits.
+
+The bookings are stories in `data/bookings.json`, played through the booking operations (the
+provider quotes, the company accepts the split it is shown, reservations are taken), so the
+programmes' budgets show what the demo agreements hold. A company's booking of an offer is
+recognised by the pair and left alone.
 """
 
 from __future__ import annotations
@@ -16,11 +22,24 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import User
 from marketplace.accounts.service import find_user_by_email
 from marketplace.billing.programmes import ProgrammeData, create_programme, programme_by_code
-from marketplace.demo.accounts import ADMIN_EMAIL
+from marketplace.bookings.models import Booking
+from marketplace.bookings.operations import (
+    QuoteData,
+    RequestData,
+    TransitionInput,
+    current_split,
+    fire,
+    request_booking,
+)
+from marketplace.catalog.indexing import visible_offers
+from marketplace.catalog.models import Offer, PricingUnit
+from marketplace.demo.accounts import ADMIN_EMAIL, DEMO_DOMAIN
 from marketplace.mail import Mailer
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -68,4 +87,82 @@ def seed_demo_billing(session: Session, mailer: Mailer, today: date) -> dict[str
         create_programme(session, admin, spec.on(today))
         created += 1
     session.flush()
-    return {"programmes": (created, present)}
+    return {"programmes": (created, present), "bookings": _seed_bookings(session, mailer, today)}
+
+
+BOOKINGS: tuple[dict[str, Any], ...] = tuple(
+    json.loads((DATA_DIR / "bookings.json").read_text(encoding="utf-8"))["bookings"]
+)
+
+
+def _demo_user(session: Session, login: str) -> User:
+    user = find_user_by_email(session, f"{login}@{DEMO_DOMAIN}")
+    if user is None:
+        raise LookupError(f"the demo account {login} is missing: run seed_demo first")
+    return user
+
+
+def _offer_for(session: Session, provider: User, category: str, today: date) -> Offer:
+    """The provider's first visible offer of the category, or of any category."""
+    assert provider.provider is not None
+    mine = visible_offers(today).where(Offer.provider_id == provider.provider.id)
+    offer = session.scalars(mine.where(Offer.category_code == category).limit(1)).first()
+    offer = offer or session.scalars(mine.limit(1)).first()
+    if offer is None:
+        raise LookupError(f"{provider.email} has no visible offer: run seed_demo_offers first")
+    return offer
+
+
+def _seed_bookings(session: Session, mailer: Mailer, today: date) -> tuple[int, int]:
+    created = present = 0
+    for story in BOOKINGS:
+        company = _demo_user(session, story["company"])
+        provider = _demo_user(session, story["provider"])
+        offer = _offer_for(session, provider, story["category"], today)
+        assert company.company is not None
+        found = select(Booking.id).where(
+            Booking.company_id == company.company.id, Booking.offer_id == offer.id
+        )
+        if session.scalar(found) is not None:
+            present += 1
+            continue
+        quantity = 1 if offer.pricing_unit == PricingUnit.FIXED else 3
+        data = RequestData(quantity=quantity, message=story["message"])
+        booking = request_booking(session, company, offer, data, mailer, today)
+        for step in story["steps"]:
+            _play(session, mailer, today, booking, step, story, company, provider)
+        created += 1
+    session.flush()
+    return created, present
+
+
+def _play(
+    session: Session,
+    mailer: Mailer,
+    today: date,
+    booking: Booking,
+    step: str,
+    story: dict[str, Any],
+    company: User,
+    provider: User,
+) -> None:
+    """One step of a story, fired by whoever the lifecycle lets fire it."""
+    reason = story.get("reason", "")
+    if step.startswith("system:"):
+        fire(session, None, booking, step.removeprefix("system:"), mailer, today)
+    elif step == "propose_quote":
+        quote = QuoteData(quantity=booking.quantity, note=story.get("quote_note", ""))
+        fire(session, provider, booking, step, mailer, today, TransitionInput(quote=quote))
+    elif step == "accept":
+        split = current_split(session, booking, today)
+        assert split is not None
+        given = TransitionInput(expected_company_share_cents=split.company_share_cents)
+        fire(session, company, booking, step, mailer, today, given)
+    elif step == "mark_delivered":
+        given = TransitionInput(delivery_note=story["delivery_note"])
+        fire(session, provider, booking, step, mailer, today, given)
+    elif step in ("decline", "cancel"):
+        by = provider if step == "decline" else company
+        fire(session, by, booking, step, mailer, today, TransitionInput(reason=reason))
+    else:  # confirm, dispute
+        fire(session, company, booking, step, mailer, today, TransitionInput(reason=reason))

@@ -13,7 +13,7 @@ from marketplace.bookings.lifecycle import State
 from marketplace.bookings.models import Booking
 from marketplace.bookings.operations import RequestData, request_booking
 from marketplace.dbtypes import utcnow
-from marketplace.demo.billing import PROGRAMMES
+from marketplace.demo.billing import BOOKINGS, PROGRAMMES
 from marketplace.extensions import db
 from marketplace.labels.models import Label, LabelStatus
 from marketplace.mail import LogMailer
@@ -100,4 +100,4 @@ def test_demo_seed_adds_the_subsidy_programmes_once(app: Flask) -> None:
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code == 0, again.output
     assert "already present 1 admins" in again.output
-    assert f"{len(PROGRAMMES)} programmes." in again.output
+    assert f"{len(PROGRAMMES)} programmes, {len(BOOKINGS)} bookings." in again.output

@@ -19,12 +19,25 @@ from marketplace import create_app
 from marketplace.accounts.models import Company, Provider, ProviderKind, User
 from marketplace.accounts.service import authenticate
 from marketplace.audit import AuditEvent
-from marketplace.billing.models import Funder, SubsidyProgramme
+from marketplace.billing.models import (
+    AllocationStatus,
+    Funder,
+    SubsidyAllocation,
+    SubsidyProgramme,
+)
 from marketplace.billing.programmes import programme_facts, programme_list
 from marketplace.billing.split import BookingLine, CompanyFacts, OfferFacts, compute_split
-from marketplace.demo import DemoSummary, format_logins, seed_demo, seed_demo_billing
+from marketplace.bookings.lifecycle import State
+from marketplace.bookings.models import Booking
+from marketplace.demo import (
+    DemoSummary,
+    format_logins,
+    seed_demo,
+    seed_demo_billing,
+    seed_demo_offers,
+)
 from marketplace.demo.accounts import ADMIN_EMAIL, COMPANIES, DEMO_PASSWORD, PROVIDERS
-from marketplace.demo.billing import PROGRAMMES
+from marketplace.demo.billing import BOOKINGS, PROGRAMMES
 from marketplace.demo.diagnoses import STORIES
 from marketplace.diagnosis.operations import company_diagnoses
 from marketplace.extensions import db
@@ -55,8 +68,9 @@ class Seeded:
 
 
 def seed_all(session: Session) -> DemoSummary:
-    """The seed as the CLI runs it, offers aside: accounts and the rest, then billing."""
+    """The seed as the CLI runs it: accounts and the rest, offers, then billing."""
     summary = seed_demo(session, LogMailer(), TODAY)
+    seed_demo_offers(session, TODAY)
     for key, (created, present) in seed_demo_billing(session, LogMailer(), TODAY).items():
         summary.created[key] += created
         summary.already_present[key] += present
@@ -114,7 +128,33 @@ def test_seed_creates_providers_in_every_label_state(seeded: Seeded) -> None:
         "labels": len(PROVIDERS),
         "diagnoses": sum(len(takes) for takes in STORIES.values()),
         "programmes": len(PROGRAMMES),
+        "bookings": len(BOOKINGS),
     }
+
+
+def test_demo_bookings_show_every_state_and_hold_subsidies(seeded: Seeded) -> None:
+    """Does the demo hold a booking in each state a user meets, with the agreed ones' subsidies
+    reserved from the programmes' budgets?"""
+    session = seeded.session
+    states = {booking.state for booking in session.scalars(select(Booking))}
+    assert states == set(State)
+    reserved = session.scalar(
+        select(func.sum(SubsidyAllocation.amount_cents)).where(
+            SubsidyAllocation.status == AllocationStatus.RESERVED
+        )
+    )
+    held = session.scalar(select(func.sum(SubsidyProgramme.allocated_cents)))
+    assert reserved and reserved == held
+    released = session.scalars(
+        select(SubsidyAllocation).where(SubsidyAllocation.status == AllocationStatus.RELEASED)
+    ).all()
+    assert released  # the cancelled agreement gave its subsidies back
+    running_low = [
+        p
+        for p in session.scalars(select(SubsidyProgramme))
+        if p.budget_cents and p.remaining_budget_cents < p.budget_cents // 4
+    ]
+    assert running_low  # a company's next booking shows a split capped by what remains
 
 
 def test_demo_companies_have_diagnoses_and_one_shows_progress(seeded: Seeded) -> None:
