@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import cast
+from typing import Any, cast
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
@@ -22,6 +22,7 @@ from wtforms import (
 # SelectChoice is new in WTForms 3.3: types-WTForms does not declare it yet.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
 
 from marketplace.blueprints.forms import (
     MultiCheckboxField,
@@ -95,7 +96,18 @@ def hidden_because(offer: Offer, today: date) -> str:
 
 
 class EuroField(DecimalField):
-    """An amount in euros as French users type it: "1 250,50", "1250.5" or "1250"."""
+    """An amount in euros as French users type it: "1 250,50", "1250.5" or "1250".
+
+    A text box, not DecimalField's number input: a browser shows a number input holding
+    "3100,00" (the French comma) as empty and sends nothing back, so an edit form saved
+    unchanged would lose the amount. `inputmode` still brings up the numeric keypad on phones.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["render_kw"] = {"inputmode": "decimal", **(kwargs.get("render_kw") or {})}
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist:

@@ -82,13 +82,6 @@ def percent_text(rate_bp: int | None) -> str:
 # --- Fields --------------------------------------------------------------------------------
 
 
-class TextEuroField(EuroField):
-    """Euros in a text box: a number input shows "2500,00" (the French comma) as empty, so
-    the browser would send nothing back (see `EuroField._value`)."""
-
-    widget = TextInput()
-
-
 class PercentField(Field):
     """A rate typed in percent ("50", "12,5", "12.5 %"), kept as a Decimal."""
 
@@ -203,19 +196,19 @@ class ProgrammeForm(SafeForm):
         description=_l("Share of the price excl. VAT the programme pays, e.g. 50 or 12,5."),
         render_kw={"inputmode": "decimal"},
     )
-    cap_per_booking = TextEuroField(
+    cap_per_booking = EuroField(
         _l("Cap per booking (EUR)"),
         validators=[Optional(), amount],
         description=_l("Leave empty for no cap."),
         render_kw={"inputmode": "decimal"},
     )
-    cap_per_company = TextEuroField(
+    cap_per_company = EuroField(
         _l("Cap per company (EUR)"),
         validators=[Optional(), amount],
         description=_l("Over the whole programme. Leave empty for no cap."),
         render_kw={"inputmode": "decimal"},
     )
-    budget = TextEuroField(
+    budget = EuroField(
         _l("Budget envelope (EUR)"),
         validators=[Optional(), amount],
         description=_l("Leave empty for no budget limit."),
