@@ -96,15 +96,29 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.blueprints import (
         account,
         admin,
+        admin_bookings,
         auth,
+        company,
         diagnosis,
         provider,
+        provider_bookings,
         public,
         search,
     )
     from marketplace.blueprints.api import register_api
 
-    for module in (public, auth, account, diagnosis, search, provider, admin):
+    for module in (
+        public,
+        auth,
+        account,
+        diagnosis,
+        search,
+        company,
+        provider,
+        provider_bookings,
+        admin,
+        admin_bookings,
+    ):
         app.register_blueprint(module.bp)
     register_api(api)
 
