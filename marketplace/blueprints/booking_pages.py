@@ -68,7 +68,7 @@ PER_PAGE = 20
 def event_label(event: BookingEvent) -> str:
     """A history line's title: the request, or the transition fired."""
     if event.transition == "request":
-        return _("Request sent")
+        return _("Request")
     return transition_label(event.transition)
 
 
