@@ -89,7 +89,7 @@ def state_choices() -> list[tuple[str, str]]:
 def split_view(split: Split | dict[str, Any]) -> dict[str, Any]:
     """One shape for a live split and a frozen one (an agreement's), with the lines' words in
     the reader's language: `subsidised` lines pay, `others` say why they do not."""
-    data = split_as_dict(split) if isinstance(split, Split) else split
+    data: dict[str, Any] = split_as_dict(split) if isinstance(split, Split) else split
     locale = get_locale()
     key = "explanation_en" if locale is not None and locale.language == "en" else "explanation_fr"
     lines = [{**line, "explanation": line[key]} for line in data["lines"]]
