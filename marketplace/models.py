@@ -2,6 +2,14 @@
 
 from marketplace.accounts.models import ApiToken, Company, Membership, Provider, User
 from marketplace.audit import AuditEvent
+from marketplace.billing.invoice_models import (
+    CreditNote,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    InvoiceSubsidy,
+    InvoiceTax,
+)
 from marketplace.billing.models import DeclaredAid, SubsidyAllocation, SubsidyProgramme
 from marketplace.bookings.models import Booking, BookingEvent, BookingEvidence, BookingMessage
 from marketplace.catalog.models import Offer
@@ -21,10 +29,16 @@ __all__ = [
     "BookingMessage",
     "Category",
     "Company",
+    "CreditNote",
     "DeclaredAid",
     "Department",
     "Diagnosis",
     "DiagnosisDraft",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
+    "InvoiceSubsidy",
+    "InvoiceTax",
     "Label",
     "LabelDecision",
     "LabelReference",

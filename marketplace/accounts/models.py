@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -133,6 +134,8 @@ class Provider(Model):
     languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["fr"])
     bio: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str] = mapped_column(String(255), default="")
+    # Issue the invoice as soon as the company confirms delivery (billing.invoices.auto_invoice)
+    auto_invoice: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     department: Mapped[Department] = relationship()
