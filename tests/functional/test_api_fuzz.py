@@ -100,6 +100,7 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "GET /api/v1/diagnoses",
         "GET /api/v1/diagnoses/{diagnosis_id}",
         "GET /api/v1/diagnoses/{diagnosis_id}/recommendations",
+        "GET /api/v1/offers/{offer_id}/quote",
         "POST /api/v1/bookings",
         "GET /api/v1/bookings",
         "GET /api/v1/bookings/{booking_id}",

@@ -26,6 +26,7 @@ API_PATHS = {
     "/api/v1/offers/{offer_id}": {"get", "patch"},
     "/api/v1/offers/{offer_id}/publish": {"post"},
     "/api/v1/offers/{offer_id}/archive": {"post"},
+    "/api/v1/offers/{offer_id}/quote": {"get"},
     "/api/v1/programmes": {"get", "post"},
     "/api/v1/programmes/{code}": {"get", "patch"},
     "/api/v1/bookings": {"get", "post"},
@@ -86,6 +87,7 @@ def test_document_declares_who_may_call_each_route(client: FlaskClient) -> None:
         ("/api/v1/search", "get"),
         ("/api/v1/offers", "get"),
         ("/api/v1/offers/{offer_id}", "get"),
+        ("/api/v1/offers/{offer_id}/quote", "get"),
         ("/api/v1/programmes", "get"),
         ("/api/v1/programmes/{code}", "get"),
     }

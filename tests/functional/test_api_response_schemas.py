@@ -83,6 +83,7 @@ NULLABLE = {
     "IndexedOffer": {"duration_days"},
     "RecommendedResource": {"duration_minutes"},
     "SearchHit": {"duration_days"},
+    "SplitLine": {"capped_by"},
     "Token": {"expires_at", "last_used_at"},
     "User": {"company", "provider"},
 }

@@ -8,12 +8,21 @@ from datetime import date
 from typing import Any
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Provider
 from marketplace.auth import current_actor, provider_required
+from marketplace.billing.quotes import best_case, best_case_programmes, offer_split_facts, quote
+from marketplace.billing.split_schemas import (
+    BEST_CASE,
+    COMPANY,
+    OfferQuoteSchema,
+    QuoteArgsSchema,
+)
 from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, make_blueprint, paginate
+from marketplace.blueprints.quoting import is_per_unit, viewing_company
 from marketplace.catalog.indexing import catalogue_query, indexable
 from marketplace.catalog.models import Offer
 from marketplace.catalog.operations import (
@@ -31,6 +40,7 @@ from marketplace.catalog.schemas import (
     OfferSchema,
     OfferUpdateSchema,
 )
+from marketplace.errors import Conflict
 from marketplace.extensions import db
 
 bp = make_blueprint(
@@ -118,6 +128,46 @@ def get_offer(offer_id: int) -> Offer:
         if not may_preview:
             abort(404)
     return offer
+
+
+@bp.route("/<int:offer_id>/quote", methods=["GET"])
+@bp.doc(security=PUBLIC)
+@bp.arguments(QuoteArgsSchema, location="query")
+@bp.response(200, OfferQuoteSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def get_quote(args: dict[str, Any], offer_id: int) -> dict[str, Any]:
+    """Public: what the offer costs, split between subsidy programmes and the company.
+
+    A logged-in company gets its own split (`basis: company`): the one its pages show. Anyone
+    else gets the best case (`basis: best-case`): the split of the most favoured eligible
+    company, "up to N % covered". `quantity` (1 to 999) counts units of a per-unit offer; a
+    fixed-price offer is for one, so another quantity is a 409. 404 for an offer the public
+    cannot see.
+    """
+    offer = _offer(offer_id)
+    today = date.today()
+    if not indexable(offer, today):
+        abort(404)
+    quantity = args["quantity"]
+    if quantity != 1 and not is_per_unit(offer):
+        raise Conflict(_l("This offer has a fixed price: quote it for a quantity of 1."))
+    company = viewing_company()
+    if company is not None:
+        split = quote(db.session(), company, offer, today, quantity)
+        basis = COMPANY
+    else:
+        programmes = best_case_programmes(db.session(), today)
+        facts = offer_split_facts(offer)
+        split = best_case(facts, offer.vat_rate_bp, programmes, today, quantity).split
+        basis = BEST_CASE
+    return {
+        "basis": basis,
+        "offer_id": offer.id,
+        "pricing_unit": str(offer.pricing_unit),
+        "quantity": quantity,
+        "split": split,
+    }
 
 
 @bp.route("/<int:offer_id>", methods=["PATCH"])
