@@ -1,4 +1,5 @@
-"""Pages anyone can see: home, provider directory and profiles, offer pages, language switch."""
+"""Pages anyone can see: home, provider directory and profiles, offer pages, "am I eligible?",
+language switch."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.models import Provider
-from marketplace.billing.money import price_breakdown
+from marketplace.billing.eligibility import check_eligibility, visitor_company
 from marketplace.blueprints.auth import safe_next
+from marketplace.blueprints.eligibility_forms import EligibilityForm, answered
+from marketplace.blueprints.forms import options
 from marketplace.blueprints.helpers import page_number
 from marketplace.blueprints.offer_forms import (
     UnpublishForm,
@@ -20,6 +23,12 @@ from marketplace.blueprints.offer_forms import (
     offer_status_label,
     pricing_unit_label,
     vat_rate_text,
+)
+from marketplace.blueprints.quoting import (
+    QuantityForm,
+    is_per_unit,
+    offer_price,
+    split_explanation,
 )
 from marketplace.catalog.indexing import indexable, visible_offers
 from marketplace.catalog.models import Offer
@@ -32,8 +41,10 @@ bp.add_app_template_filter(offer_status_label, "offer_status")
 bp.add_app_template_filter(pricing_unit_label, "pricing_unit")
 bp.add_app_template_filter(delivery_mode_label, "delivery_mode")
 bp.add_app_template_filter(vat_rate_text, "vat_rate")
+bp.add_app_template_filter(split_explanation, "split_explanation")
 
 PER_PAGE = 20
+EXAMPLE_OFFERS = 8  # offers the eligibility page proposes for an example split
 
 
 @bp.get("/")
@@ -102,24 +113,71 @@ def _may_preview(offer: Offer) -> bool:
     )
 
 
-def render_offer(offer: Offer, form: UnpublishForm | None = None) -> str:
-    """The offer page; admins' unpublish form comes back with its errors after a refusal."""
+def render_offer(
+    offer: Offer, form: UnpublishForm | None = None, quantity_form: QuantityForm | None = None
+) -> str:
+    """The offer page with its price as the reader lives it (a per-unit offer at the quantity
+    asked); admins' unpublish form comes back with its errors after a refusal."""
     today = date.today()
     visible = indexable(offer, today)
+    if quantity_form is None and is_per_unit(offer):
+        quantity_form = QuantityForm(formdata=None)
+    quantity = quantity_form.chosen() if quantity_form is not None else 1
     return render_template(
         "offers/detail.html",
         offer=offer,
         visible=visible,
         hidden_reason=hidden_because(offer, today),
-        price=price_breakdown(offer.price_excl_vat_cents, offer.vat_rate_bp),
+        price_view=offer_price(db.session(), offer, today, quantity),
+        quantity_form=quantity_form,
         unpublish_form=form or UnpublishForm(),
     )
 
 
 @bp.get("/offers/<int:offer_id>")
-def offer_page(offer_id: int) -> str:
-    """Public: a published offer of a labelled provider; its owner and admins preview any."""
+def offer_page(offer_id: int) -> tuple[str, int] | str:
+    """Public: a published offer of a labelled provider; its owner and admins preview any.
+
+    A per-unit offer (per day, hour…) is quoted for `?quantity=` units (1 to 999).
+    """
     offer = db.session.get(Offer, offer_id) or abort(404)
     if not indexable(offer, date.today()) and not _may_preview(offer):
         abort(404)
-    return render_offer(offer)
+    if not is_per_unit(offer):
+        return render_offer(offer)  # a fixed price is for one: any quantity asked is ignored
+    form = QuantityForm(formdata=request.args)
+    valid = form.validate()
+    page = render_offer(offer, quantity_form=form)
+    return page if valid else (page, 400)
+
+
+@bp.get("/aides/eligibilite")
+def eligibility() -> tuple[str, int] | str:
+    """Public: "am I eligible?" without an account: the subsidy programmes open to a
+    company of this size in this department today, and an example split on an offer."""
+    today = date.today()
+    form = EligibilityForm(formdata=request.args)
+    examples = list(
+        db.session.scalars(
+            visible_offers(today).where(Offer.price_excl_vat_cents > 0).limit(EXAMPLE_OFFERS)
+        )
+    )
+    wanted = request.args.get("offer", "")
+    if wanted.isascii() and wanted.isdigit() and all(str(o.id) != wanted for o in examples):
+        chosen = db.session.get(Offer, int(wanted[:10]))
+        if chosen is not None and indexable(chosen, today) and not chosen.is_free:
+            examples.insert(0, chosen)
+    form.offer.choices = options([("", "—"), *((str(o.id), o.title) for o in examples)])
+    answer = None
+    if answered(request.args):
+        if not form.validate():
+            return render_template("public/eligibility.html", form=form, answer=None), 400
+        company = visitor_company(form.size_band.data, form.department.data)
+        offer = next((o for o in examples if str(o.id) == form.offer.data), None)
+        answer = check_eligibility(db.session(), company, today, offer)
+    return render_template(
+        "public/eligibility.html",
+        form=form,
+        answer=answer,
+        offer=next((o for o in examples if str(o.id) == (form.offer.data or "")), None),
+    )

@@ -9,8 +9,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.auth import company_required
-from marketplace.billing.money import price_breakdown
+from marketplace.billing.eligibility import programme_names
+from marketplace.billing.split import Split
 from marketplace.blueprints.offer_forms import DELIVERY_MODE_LABELS, PRICING_UNIT_LABELS
+from marketplace.blueprints.quoting import hit_quotes, offer_prices
 from marketplace.catalog.indexing import visible_offers
 from marketplace.catalog.models import Offer
 from marketplace.diagnosis.operations import latest_diagnosis
@@ -19,7 +21,7 @@ from marketplace.extensions import db
 from marketplace.geo import REGIONS
 from marketplace.search.backend import SearchError
 from marketplace.search.params import build_query
-from marketplace.search.query import SearchQuery
+from marketplace.search.query import SearchQuery, SearchResult
 from marketplace.taxonomy import CATEGORY_LABELS
 
 bp = Blueprint("search", __name__)
@@ -63,14 +65,32 @@ def query_from_request() -> SearchQuery:
 
 @bp.get("/search")
 def search() -> tuple[str, int] | str:
-    """Public: full-text search of published offers with filters, facets, sort and pages."""
+    """Public: full-text search of published offers with filters, facets, sort and pages.
+
+    A company sees each offer's price split for it (one batch for the page's hits); anyone
+    else the best case the index holds.
+    """
     query = query_from_request()
     try:
         result = current_app.extensions["search"].search(query)
     except SearchError:
         current_app.logger.exception("search failed")
-        return render_template("search/search.html", query=query, result=None, **_choices()), 503
-    return render_template("search/search.html", query=query, result=result, **_choices())
+        return render_template(
+            "search/search.html", query=query, result=None, quotes={}, **_choices()
+        ), 503
+    return render_template(
+        "search/search.html",
+        query=query,
+        result=result,
+        quotes=_quotes_of([result]),
+        **_choices(),
+    )
+
+
+def _quotes_of(results: list[SearchResult]) -> dict[int, Split]:
+    """The reading company's split of every offer found (none for anyone else)."""
+    ids = [hit.id for result in results for hit in result.hits]
+    return hit_quotes(db.session(), ids, date.today())
 
 
 def _choices() -> dict[str, object]:
@@ -84,7 +104,7 @@ def _choices() -> dict[str, object]:
             "delivery_mode": DELIVERY_LABELS,
             "provider_kind": KIND_LABELS,
             "price_band": PRICE_BAND_LABELS,
-            "programmes": {},
+            "programmes": programme_names(db.session()),
         },
         "facet_params": FACET_PARAMS,
     }
@@ -107,7 +127,7 @@ def recommended() -> str:
     """Companies: offers for each need of their latest diagnosis, in their region or remote."""
     company = current_user.company
     diagnosis = latest_diagnosis(db.session(), company)
-    groups: list[tuple[dict, object]] = []
+    groups: list[tuple[dict, SearchResult]] = []
     failed = False
     if diagnosis is not None and diagnosis.needs:
         try:
@@ -121,6 +141,7 @@ def recommended() -> str:
         diagnosis=diagnosis,
         groups=groups,
         failed=failed,
+        quotes=_quotes_of([result for _need, result in groups]),
         **_choices(),
     )
 
@@ -136,9 +157,8 @@ def compare() -> tuple[str, int] | str:
         o.id: o for o in db.session.scalars(visible_offers(date.today()).where(Offer.id.in_(ids)))
     }
     offers = [found[i] for i in ids if i in found]
-    rows = [
-        (offer, price_breakdown(offer.price_excl_vat_cents, offer.vat_rate_bp)) for offer in offers
-    ]
+    prices = offer_prices(db.session(), offers, date.today())
+    rows = [(offer, prices[offer.id]) for offer in offers]
     return render_template(
         "search/compare.html",
         rows=rows,
