@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.dbtypes import utcnow
@@ -23,6 +23,8 @@ BATCH_SIZE = 500
 MAX_BACKOFF = timedelta(minutes=30)
 # Where the factory keeps the app's loader, beside the backend in app.extensions["search"].
 LOADER_EXTENSION = "search_loader"
+# The PostgreSQL advisory lock that lets one sync apply jobs at a time (any constant bigint).
+SYNC_LOCK_ID = 0x5EA5C4
 
 # Every offer a change touches, by id: its facts when it belongs in the index, None when it
 # must leave it (unpublished, label lapsed…).
@@ -68,6 +70,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def pending_jobs(session: Session, now: datetime, limit: int = BATCH_SIZE) -> list[SearchJob]:
+    """Claim a batch of due jobs until the transaction ends (PostgreSQL: one sync at a time)."""
     query = (
         select(SearchJob)
         .where(SearchJob.done_at.is_(None), SearchJob.next_attempt_at <= now)
@@ -75,7 +78,11 @@ def pending_jobs(session: Session, now: datetime, limit: int = BATCH_SIZE) -> li
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        # Several workers can sync at once without taking the same jobs.
+        # Syncs (workers, inline requests) take turns: each reads its offers, then writes them to
+        # the index, so two at once could write an older read of an offer over a newer one. The
+        # lock is released when the sync's transaction ends. SQLite (one machine) goes without.
+        session.execute(select(func.pg_advisory_xact_lock(SYNC_LOCK_ID)))
+        # Rows another transaction still holds are skipped rather than taken twice.
         query = query.with_for_update(skip_locked=True)
     return list(session.scalars(query))
 
