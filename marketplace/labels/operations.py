@@ -302,9 +302,15 @@ def _notify_provider(session: Session, label: Label, entry: LabelDecision, maile
 
 
 def expire_lapsed_labels(session: Session, mailer: Mailer, today: date) -> list[Label]:
-    """Turn approved labels past their validity date into expired ones (the system decides)."""
+    """Turn approved labels past their validity date into expired ones (the system decides).
+
+    Safe on several workers at once: each label is locked by the one expiring it, which the
+    others skip (PostgreSQL `SKIP LOCKED`; on SQLite, run one worker).
+    """
     lapsed = session.scalars(
-        select(Label).where(Label.status == LabelStatus.APPROVED, Label.valid_until < today)
+        select(Label)
+        .where(Label.status == LabelStatus.APPROVED, Label.valid_until < today)
+        .with_for_update(skip_locked=True)
     ).all()
     for label in lapsed:
         _change_status(
