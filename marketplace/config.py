@@ -83,6 +83,10 @@ def load_config(
         # Accounts and labels
         "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", "3600")),
         "LABEL_VALIDITY_DAYS": int(env.get("LABEL_VALIDITY_DAYS", "365")),
+        # Invoices (billing.invoices.invoice_terms): days to pay, and the legal interest rate in
+        # basis points, whose triple is the late-payment penalty rate (Code de commerce L441-10)
+        "INVOICE_PAYMENT_DAYS": int(env.get("INVOICE_PAYMENT_DAYS", "30")),
+        "LEGAL_INTEREST_RATE_BP": int(env.get("LEGAL_INTEREST_RATE_BP", "276")),
         # Internationalisation: French first
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
