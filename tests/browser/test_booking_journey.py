@@ -126,7 +126,9 @@ def test_a_company_books_and_the_budgets_follow(
     assert second_offer_split(page, journey) == (euros(200_000), euros(280_000))
     assert ledger_figures(page) == (euros(0), euros(DE_MINIMIS_CEILING_CENTS))
 
-    page.goto(f"/offers/{journey.offer_id}/request")
+    page.goto(f"/offers/{journey.offer_id}")
+    page.click("#request-link")
+    expect(page).to_have_url(re.compile(rf"/offers/{journey.offer_id}/request$"))
     page.fill("#wished_start", (date.today() + timedelta(days=14)).isoformat())
     page.fill("#message", "Pouvez-vous commencer au printemps ?")
     page.click("main form button[value=send]")

@@ -363,6 +363,13 @@ def test_a_fixed_price_offer_is_requested_for_one(app: Flask, world: World) -> N
         assert db.session.scalars(select(Booking.quantity)).one() == 1
 
 
+def test_the_offer_page_links_companies_to_the_request_form(app: Flask, world: World) -> None:
+    link = f'href="/offers/{world.offer_id}/request"'
+    assert link in as_user(app, world.company).get(f"/offers/{world.offer_id}").text
+    assert link not in as_user(app, world.provider).get(f"/offers/{world.offer_id}").text
+    assert link not in app.test_client().get(f"/offers/{world.offer_id}").text
+
+
 def test_only_companies_request_and_only_visible_offers(app: Flask, world: World) -> None:
     provider = as_user(app, world.provider)
     assert provider.get(f"/offers/{world.offer_id}/request").status_code == 403
