@@ -127,8 +127,9 @@ class Invoice(Model):
     payment_reference: Mapped[str] = mapped_column(String(25), unique=True)
     late_penalty_rate_bp: Mapped[int] = mapped_column(Integer)
     recovery_indemnity_cents: Mapped[int] = mapped_column(BigInteger)
-    # The legal mentions, worded as printed (mandate, nature, VAT exemption, payment terms…)
-    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The legal mentions as printed (mandate, nature, VAT exemption, payment terms…), each
+    # {"code": its UNTDID 4451 subject code, "text": …}
+    mentions: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
 
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -280,7 +281,7 @@ class CreditNote(Model):
     company_share_cents: Mapped[int] = mapped_column(BigInteger)
     # What the credit note did to the subsidies, for the ledger and the claims to come
     released_subsidies_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mentions: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     invoice: Mapped[Invoice] = relationship(back_populates="credit_note")

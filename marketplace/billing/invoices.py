@@ -210,7 +210,7 @@ class InvoiceDraft:
     company_share_cents: int
     late_penalty_rate_bp: int
     recovery_indemnity_cents: int
-    mentions: tuple[str, ...]
+    mentions: tuple[dict[str, str], ...]  # {"code": UNTDID 4451 subject, "text": as printed}
 
 
 def taxes_of(lines: Sequence[LineDraft], seller_has_vat_number: bool) -> tuple[TaxDraft, ...]:
@@ -247,22 +247,38 @@ def mentions_for(
     taxes: Sequence[TaxDraft],
     due_date: date,
     terms: InvoiceTerms,
-) -> tuple[str, ...]:
-    """The legal mentions, worded as printed (French: invoices are French legal documents)."""
+) -> tuple[dict[str, str], ...]:
+    """The legal mentions, worded as printed (French: invoices are French legal documents),
+    each with its UNTDID 4451 subject code, as Factur-X notes carry them (PMD, PMT and AAB
+    are the ones French rules require)."""
     indemnity = format_euros(terms.recovery_indemnity_cents, "fr")
     mentions = [
-        f"Facture émise par {PLATFORM_NAME} au nom et pour le compte de {seller_name}"
-        " (mandat de facturation).",
-        "Nature de l'opération : prestation de services.",
-        *(tax.exemption_reason + "." for tax in taxes if tax.exemption_reason),
-        f"Date d'échéance : {french_date(due_date)} (paiement à {terms.payment_days} jours"
-        " à compter de la date d'émission). Pas d'escompte pour paiement anticipé.",
-        "En cas de retard de paiement : pénalités au taux annuel de "
-        f"{percent_text(terms.late_penalty_rate_bp)} (trois fois le taux d'intérêt légal) et "
-        f"indemnité forfaitaire pour frais de recouvrement de {indemnity} "
-        "(art. L441-10 et D441-5 du Code de commerce).",
+        (
+            "REG",
+            f"Facture émise par {PLATFORM_NAME} au nom et pour le compte de {seller_name}"
+            " (mandat de facturation).",
+        ),
+        ("AAI", "Nature de l'opération : prestation de services."),
+        *(("AAI", tax.exemption_reason + ".") for tax in taxes if tax.exemption_reason),
+        (
+            "AAI",
+            f"Date d'échéance : {french_date(due_date)} (paiement à {terms.payment_days} jours"
+            " à compter de la date d'émission).",
+        ),
+        ("AAB", "Pas d'escompte pour paiement anticipé."),
+        (
+            "PMD",
+            "En cas de retard de paiement, pénalités au taux annuel de "
+            f"{percent_text(terms.late_penalty_rate_bp)} (trois fois le taux d'intérêt légal), "
+            "exigibles le jour suivant la date d'échéance (art. L441-10 du Code de commerce).",
+        ),
+        (
+            "PMT",
+            f"Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : "
+            f"{indemnity} (art. D441-5 du Code de commerce).",
+        ),
     ]
-    return tuple(mentions)
+    return tuple({"code": code, "text": text} for code, text in mentions)
 
 
 def _int(value: object) -> int:
@@ -693,13 +709,21 @@ def _release_committed(
     return released
 
 
-def credit_note_mentions(invoice: Invoice, reason: str) -> tuple[str, ...]:
-    return (
-        f"Avoir émis par {PLATFORM_NAME} au nom et pour le compte de {invoice.seller_name}"
-        " (mandat de facturation).",
-        f"Annulation totale de la facture {invoice.number} du {french_date(invoice.issue_date)}.",
-        f"Motif : {reason}",
+def credit_note_mentions(invoice: Invoice, reason: str) -> tuple[dict[str, str], ...]:
+    mentions = (
+        (
+            "REG",
+            f"Avoir émis par {PLATFORM_NAME} au nom et pour le compte de {invoice.seller_name}"
+            " (mandat de facturation).",
+        ),
+        (
+            "AAI",
+            f"Annulation totale de la facture {invoice.number} du "
+            f"{french_date(invoice.issue_date)}.",
+        ),
+        ("AAI", f"Motif : {reason}"),
     )
+    return tuple({"code": code, "text": text} for code, text in mentions)
 
 
 def issue_credit_note(

@@ -252,11 +252,19 @@ def test_a_draft_carries_every_mention() -> None:
     assert draft.due_date == date(2026, 5, 2)  # 30 days
     assert draft.lines[0].unit_code == "DAY" and draft.lines[0].unit_label == "jour"
     assert (draft.late_penalty_rate_bp, draft.recovery_indemnity_cents) == (828, 4000)
-    text = " ".join(draft.mentions)
-    assert "Facture émise par Croissance Connectée au nom et pour le compte de Atelier" in text
-    assert "prestation de services" in text
-    assert "02/05/2026" in text and "8,28\u00a0%" in text and "40,00\u00a0€" in text
-    assert "escompte" in text
+    by_code: dict[str, list[str]] = {}
+    for mention in draft.mentions:
+        by_code.setdefault(mention["code"], []).append(mention["text"])
+    text = " ".join(m["text"] for m in draft.mentions)
+    assert by_code["REG"] == [
+        "Facture émise par Croissance Connectée au nom et pour le compte de Atelier"
+        " (mandat de facturation)."
+    ]
+    assert "prestation de services" in text and "02/05/2026" in text
+    # French rules: each of PMD (penalties), PMT (the 40 € indemnity), AAB (discount) once
+    assert [len(by_code[code]) for code in ("PMD", "PMT", "AAB")] == [1, 1, 1]
+    assert "8,28\u00a0%" in by_code["PMD"][0] and "40,00\u00a0€" in by_code["PMT"][0]
+    assert "escompte" in by_code["AAB"][0]
     assert "293 B" not in text  # 20 % VAT: no exemption to state
 
 
@@ -638,7 +646,7 @@ def test_a_credit_note_cancels_the_invoice_and_releases_its_subsidies(
         assert getattr(note, name) == getattr(invoice, name)
     assert (note.subsidies_cents, note.company_share_cents) == (200_000, 280_000)
     assert note.released_subsidies_cents == 200_000
-    assert any(invoice.number in m for m in note.mentions)
+    assert any(invoice.number in m["text"] for m in note.mentions)
     (allocation,) = session.scalars(select(SubsidyAllocation)).all()
     assert allocation.status == AllocationStatus.RELEASED and allocation.released_at
     session.refresh(national)
