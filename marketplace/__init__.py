@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -33,14 +32,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     register_security_headers(app)
+    register_observability(app)
     return app
 
 
 def configure_logger(app: Flask) -> None:
-    if not app.debug and not app.testing:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+    from marketplace.logs import configure_logging
+
+    if not app.debug and not app.testing:  # tests and `flask run --debug` keep their own
+        configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
 
 
 def select_locale() -> str:
@@ -100,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         company,
         diagnosis,
+        health,
         provider,
         provider_bookings,
         public,
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
         provider_bookings,
         admin,
         admin_bookings,
+        health,
     ):
         app.register_blueprint(module.bp)
     register_api(api)
@@ -165,3 +167,18 @@ def register_security_headers(app: Flask) -> None:
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def register_observability(app: Flask) -> None:
+    """Last, so its hooks run first: a request id for every log line (and metrics when on)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from marketplace.logs import register_request_ids
+    from marketplace.metrics import register_request_metrics
+
+    if app.config["METRICS_ENABLED"]:
+        register_request_metrics(app)
+    register_request_ids(app)
+    if hops := app.config["PROXY_COUNT"]:  # behind nginx: the client's address, not the proxy's
+        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = proxied  # type: ignore[method-assign]

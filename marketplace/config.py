@@ -102,6 +102,21 @@ def load_config(
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        # Serving: how many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host
+        # (1 behind nginx): per-IP rate limits then see the client, not the proxy. 0: trust none
+        "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        # Logs (text for a terminal, json for a collector) and Prometheus metrics at /metrics
+        "LOG_FORMAT": env.get("LOG_FORMAT", "text"),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        "METRICS_ENABLED": _flag(env, "METRICS_ENABLED", False),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        # Background worker (`flask --app wsgi worker`): seconds between two runs of each job,
+        # and the port of its own metrics (0: none)
+        "WORKER_SEARCH_SYNC_INTERVAL": float(env.get("WORKER_SEARCH_SYNC_INTERVAL", "5")),
+        "WORKER_BOOKINGS_TICK_INTERVAL": float(env.get("WORKER_BOOKINGS_TICK_INTERVAL", "60")),
+        "WORKER_LABEL_EXPIRY_INTERVAL": float(env.get("WORKER_LABEL_EXPIRY_INTERVAL", "3600")),
+        "WORKER_METRICS_PORT": int(env.get("WORKER_METRICS_PORT", "0")),
         # JSON API and its OpenAPI document at /api/openapi.json
         "API_TITLE": "Croissance Connectée API",
         "API_VERSION": "v1",
