@@ -8,7 +8,7 @@ from datetime import date
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
@@ -188,6 +188,28 @@ def search_check() -> None:
         raise SystemExit(1)
 
 
+@click.command("worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Run each job once, then exit (1 if one failed).")
+def worker_command(once: bool) -> None:
+    """Run the background jobs: search outbox relay, booking timers, label expiry.
+
+    Each job runs on its interval (WORKER_*_INTERVAL); several workers may run at once on
+    PostgreSQL. SIGTERM or SIGINT: the current job finishes, then the worker exits 0.
+    """
+    from marketplace.worker import Worker, install_signal_handlers, jobs_from_config, serve_metrics
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    worker = Worker(app, jobs_from_config(app))
+    if once:
+        raise SystemExit(0 if worker.run_once() else 1)
+    if app.config["WORKER_METRICS_PORT"]:
+        serve_metrics(app.config["WORKER_METRICS_PORT"])
+    install_signal_handlers(worker)
+    worker.run_forever()
+
+
 def register(app: Flask) -> None:
     for group in (users_cli, labels_cli, bookings_cli, reference_cli, demo_cli, search_cli):
         app.cli.add_command(group)
+    app.cli.add_command(worker_command)
