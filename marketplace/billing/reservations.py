@@ -27,6 +27,7 @@ from marketplace.billing.models import AllocationStatus, SubsidyAllocation, Subs
 from marketplace.billing.split import Split
 from marketplace.dbtypes import utcnow
 from marketplace.errors import Conflict
+from marketplace.search.outbox import PROGRAMME, enqueue
 
 
 class BudgetExhausted(Conflict):
@@ -58,6 +59,22 @@ def lock_for_acceptance(
     return list(session.scalars(query))
 
 
+def _reindex_if_best_case_moved(
+    session: Session, programme: SubsidyProgramme, low_point: int | None
+) -> None:
+    """Queue the programme's offers for re-indexing when its budget bounds an award.
+
+    Search stores each offer's best case (its best subsidy rate, its price after subsidies):
+    it moves only while what remains of the budget is below what one booking could get, so a
+    large envelope does not re-index its offers at every acceptance.
+    """
+    if low_point is None:
+        return
+    cap = programme.cap_per_booking_cents
+    if cap is None or low_point < cap:
+        enqueue(session, PROGRAMME, programme.id)
+
+
 def reserve(
     session: Session, actor: User, booking_id: int, company: Company, split: Split, on: date
 ) -> list[SubsidyAllocation]:
@@ -83,6 +100,7 @@ def reserve(
         if taken.rowcount != 1:  # type: ignore[attr-defined]
             raise BudgetExhausted(programme)
         session.expire(programme, ["allocated_cents"])
+        _reindex_if_best_case_moved(session, programme, programme.remaining_budget_cents)
         allocation = SubsidyAllocation(
             booking_id=booking_id,
             programme_id=programme.id,
@@ -125,6 +143,10 @@ def release(session: Session, actor: User | None, booking_id: int) -> list[Subsi
             .execution_options(synchronize_session=False)
         )
         session.expire(allocation.programme, ["allocated_cents"])
+        before = allocation.programme.remaining_budget_cents
+        if before is not None:  # what remained before this release gave the amount back
+            before -= allocation.amount_cents
+        _reindex_if_best_case_moved(session, allocation.programme, before)
         allocation.status = AllocationStatus.RELEASED
         allocation.released_at = utcnow()
         record_event(

@@ -415,3 +415,25 @@ def test_declarations_are_checked(session: Session, company: User) -> None:
     with pytest.raises(ValidationFailed) as refused:
         declare_aid(session, company, company.company, TODAY + timedelta(days=1), 0, "", TODAY)
     assert set(refused.value.errors) == {"granted_on", "amount_cents", "funder"}
+
+
+def test_a_budget_running_low_requeues_its_offers_for_search(
+    session: Session, admin: User, expert: User, company: User
+) -> None:
+    """Search stores each offer's best case: once a budget bounds an award, it must move."""
+    from marketplace.search.outbox import PROGRAMME, SearchJob
+
+    large = programme(session, admin, code="large", budget_cents=10_000_000)
+    small = programme(session, admin, code="small", budget_cents=300_000, stacking_order=1)
+    offer = published_offer(session, expert, admin)
+
+    def jobs(scheme: SubsidyProgramme) -> int:
+        query = select(SearchJob).where(SearchJob.kind == PROGRAMME)
+        return len(session.scalars(query.where(SearchJob.entity_id == scheme.id)).all())
+
+    queued = jobs(large), jobs(small)
+    booking = accept(session, company, quoted(session, company, expert, offer))
+    assert jobs(large) == queued[0]  # 2,000 € taken, 98,000 € left: best case unchanged
+    assert jobs(small) == queued[1] + 1  # 1,000 € left, under its 2,500 € cap per booking
+    fire(session, company, booking, "cancel", MAILER, TODAY, TransitionInput(reason="Reporté"))
+    assert jobs(small) == queued[1] + 2 and jobs(large) == queued[0]
