@@ -38,7 +38,7 @@ from marketplace.geo import DEPARTMENT_BY_CODE
 from marketplace.taxonomy import french_category_label
 
 FONT = "SourceSans"
-FONT_FILES = {"": "Regular", "B": "Bold", "I": "It", "BI": "BoldIt"}
+FONT_FILES = {"": "Regular", "B": "Bold", "I": "It"}  # the styles the documents use
 BRAND = (11, 85, 99)  # deep teal
 BRAND_LIGHT = (225, 240, 242)
 INK = (33, 37, 41)

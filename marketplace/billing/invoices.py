@@ -505,7 +505,7 @@ def _commit_allocations(
             str(_l("The subsidies reserved for this booking no longer match its agreement."))
         )
     ordered = [by_code[s.programme_code] for s in subsidies]
-    for allocation in ordered:
+    for subsidy, allocation in zip(subsidies, ordered, strict=True):
         allocation.status = AllocationStatus.COMMITTED
         record_event(
             session,
@@ -514,7 +514,7 @@ def _commit_allocations(
             "allocation",
             allocation.id,
             booking_id=booking.id,
-            programme=allocation.programme.code,
+            programme=subsidy.programme_code,
             company_id=allocation.company_id,
             amount_cents=allocation.amount_cents,
         )
@@ -567,8 +567,10 @@ def _issue(
     if draft.total_incl_vat_cents == 0:
         raise Conflict(str(_l("This service was free: there is nothing to invoice.")))
     allocations = _commit_allocations(session, actor, booking, draft.subsidies)
+    session.flush()
 
-    # The number last: its counter row stays locked only from here to the commit.
+    # The number last: its counter row stays locked only from here to the commit, so
+    # everything else is written before.
     sequence = allocate_number(session, booking.provider_id, INVOICE_SERIES, today.year)
     invoice = Invoice(
         provider_id=booking.provider_id,
