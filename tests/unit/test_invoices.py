@@ -268,6 +268,17 @@ def test_a_draft_carries_every_mention() -> None:
     assert "293 B" not in text  # 20 % VAT: no exemption to state
 
 
+def test_a_zero_rate_draft_states_the_exemption_and_the_terms_come_from_the_settings() -> None:
+    agreement = agreement_for(_split(rate=0), 1, 400_000, 0)
+    agreement["provider"]["vat_number"] = ""
+    terms = InvoiceTerms(payment_days=45, legal_interest_rate_bp=371)
+    draft = draft_invoice(agreement, date(2026, 4, 2), None, terms)
+    assert draft.seller_vat_number is None and draft.total_vat_cents == 0
+    assert {"code": "AAI", "text": "TVA non applicable, art. 293 B du CGI."} in draft.mentions
+    assert draft.due_date == date(2026, 5, 17) and draft.late_penalty_rate_bp == 1113
+    assert any("11,13\u00a0%" in m["text"] for m in draft.mentions if m["code"] == "PMD")
+
+
 @pytest.mark.parametrize(
     ("path", "value"),
     [
