@@ -163,7 +163,7 @@ class BestCase:
     subsidies_cents: int
     net_incl_vat_cents: int  # what that company pays, VAT included
     programme_codes: tuple[str, ...]  # every programme that can apply to the offer
-    split: Split | None = None  # that company's split (the API shows it to visitors)
+    split: Split  # that company's split (the API shows it to visitors)
 
 
 def _fresh(programme: SubsidyProgramme) -> ProgrammeFacts:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, ValidationError
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 from marketplace.blueprints.forms import SafeForm, department_choices, options
 from marketplace.geo import DEPARTMENT_BY_CODE
@@ -57,7 +59,8 @@ class EligibilityForm(SafeForm):
             raise ValidationError(_("Give the 9 digits of a valid SIREN."))
 
     def validate_offer(self, field: SelectField) -> None:
-        if field.data and field.data not in {str(choice.value) for choice in field.choices}:
+        choices = cast(list[SelectChoice], field.choices)  # set by the view with `options`
+        if field.data and field.data not in {str(choice.value) for choice in choices}:
             raise ValidationError(_("This offer is not available: choose one in the list."))
 
 
