@@ -10,7 +10,16 @@ from flask import Flask, Response, has_request_context, request, session
 from flask_login import current_user
 
 from marketplace.config import load_config
-from marketplace.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+from marketplace.extensions import (
+    api,
+    babel,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    make_sqlite_transactional,
+    migrate,
+)
 from marketplace.mail import build_mailer
 from marketplace.search.engine import register_search
 
@@ -74,6 +83,8 @@ def register_extensions(app: Flask) -> None:
     from marketplace.schemas import ErrorSchema
 
     db.init_app(app)
+    with app.app_context():
+        make_sqlite_transactional(db.engine)
     # SQLite can only ALTER tables by copying them: batch mode keeps migrations portable.
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     csrf.init_app(app)

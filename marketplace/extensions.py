@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -12,7 +12,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints let Alembic alter them on every backend (SQLite batch mode included).
@@ -46,3 +46,23 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 api = Api()
+
+
+def make_sqlite_transactional(engine: Engine) -> None:
+    """Let SQLAlchemy open SQLite's transactions itself (the pysqlite recipe).
+
+    Python's sqlite3 driver only begins a transaction before a write, so a SAVEPOINT taken
+    before any write runs outside one, and releasing it commits: a refusal inside a savepoint
+    was rolled back, but the work before it stayed even when the caller rolled back. With
+    the driver's own handling off, every transaction starts with an explicit BEGIN.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _driver_leaves_transactions_to_us(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")

@@ -437,3 +437,19 @@ def test_a_budget_running_low_requeues_its_offers_for_search(
     assert jobs(small) == queued[1] + 1  # 1,000 € left, under its 2,500 € cap per booking
     fire(session, company, booking, "cancel", MAILER, TODAY, TransitionInput(reason="Reporté"))
     assert jobs(small) == queued[1] + 2 and jobs(large) == queued[0]
+
+
+def test_a_transition_rolled_back_by_its_caller_leaves_nothing(
+    app, admin: User, expert: User, company: User
+) -> None:
+    """On SQLite too: the savepoint `fire` takes must not commit the caller's transaction."""
+    from marketplace.extensions import db
+
+    session = db.session()
+    booking = requested(session, company, published_offer(session, expert, admin))
+    session.commit()
+    given = TransitionInput(quote=QuoteData(quantity=1))
+    fire(session, expert, booking, "propose_quote", MAILER, TODAY, given)
+    session.rollback()
+    session.expire_all()
+    assert session.get(Booking, booking.id).state == State.REQUESTED
