@@ -112,10 +112,23 @@ def ledger_figures(page: Page) -> tuple[str, str]:
     return text_of(page, "#ledger-total"), text_of(page, "#ledger-headroom")
 
 
+def budget_left(page: Page) -> str:
+    """What "Suis-je éligible ?" says remains of the test programme, for the company's profile."""
+    page.goto("/aides/eligibilite")
+    page.select_option("#size_band", "3-9")
+    page.select_option("#department", "33")
+    page.click("#eligibility-form button[type=submit]")
+    card = page.locator("#eligible-programmes li", has_text="Chèque test")
+    return (card.locator(".programme-budget-left").text_content() or "").strip()
+
+
 def test_a_company_books_and_the_budgets_follow(
     app: Flask, page: Page, journey: Journey, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
+
+    # Before signing in, the company checks what it is eligible for.
+    assert budget_left(page) == euros(300_000)
 
     # The company sees its exact split on the offer, then requests it.
     log_in(page, COMPANY_EMAIL)
@@ -160,6 +173,7 @@ def test_a_company_books_and_the_budgets_follow(
     assert ledger_figures(page) == (euros(200_000), euros(DE_MINIMIS_CEILING_CENTS - 200_000))
     expect(page.locator("#ledger-entries tr.ledger-platform")).to_have_count(1)
     assert second_offer_split(page, journey) == (euros(100_000), euros(380_000))
+    assert budget_left(page) == euros(100_000)
     page.screenshot(path=str(tmp_path / "second-offer-after-acceptance.png"), full_page=True)
     log_out(page)
 
@@ -180,6 +194,7 @@ def test_a_company_books_and_the_budgets_follow(
     expect(page.locator("#booking-reason")).to_have_text("Indisponible ce printemps, désolé.")
     assert ledger_figures(page) == (euros(0), euros(DE_MINIMIS_CEILING_CENTS))
     assert second_offer_split(page, journey) == (euros(200_000), euros(280_000))
+    assert budget_left(page) == euros(300_000)
 
 
 def _agreed_booking(app: Flask, journey: Journey) -> int:
