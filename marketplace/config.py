@@ -116,6 +116,9 @@ def load_config(
         "WORKER_SEARCH_SYNC_INTERVAL": float(env.get("WORKER_SEARCH_SYNC_INTERVAL", "5")),
         "WORKER_BOOKINGS_TICK_INTERVAL": float(env.get("WORKER_BOOKINGS_TICK_INTERVAL", "60")),
         "WORKER_LABEL_EXPIRY_INTERVAL": float(env.get("WORKER_LABEL_EXPIRY_INTERVAL", "3600")),
+        "WORKER_PROGRAMME_CALENDAR_INTERVAL": float(
+            env.get("WORKER_PROGRAMME_CALENDAR_INTERVAL", "3600")
+        ),
         "WORKER_METRICS_PORT": int(env.get("WORKER_METRICS_PORT", "0")),
         # JSON API and its OpenAPI document at /api/openapi.json
         "API_TITLE": "Croissance Connectée API",

@@ -3,6 +3,7 @@
 Jobs, each on its own interval (WORKER_*_INTERVAL seconds):
 - `bookings-tick`: fires the booking timers that are due (expiries, silent confirmations);
 - `label-expiry`: expires labels past their validity date;
+- `programme-calendar`: queues the offers of programmes that opened or closed by their dates;
 - `search-sync`: applies the search outbox to the index, batch after batch.
 
 Each run has its own app context and transaction, commits once per unit of work, and logs under
@@ -27,6 +28,7 @@ from types import FrameType
 
 from flask import Flask
 
+from marketplace.billing.programmes import requeue_on_calendar
 from marketplace.bookings.operations import tick
 from marketplace.dbtypes import utcnow
 from marketplace.extensions import db
@@ -78,12 +80,23 @@ def expire_labels(app: Flask, stopping: Callable[[], bool]) -> str:
     return f"{len(lapsed)} label(s) expired" if lapsed else ""
 
 
+def requeue_programmes(app: Flask, stopping: Callable[[], bool]) -> str:
+    queued = requeue_on_calendar(db.session(), date.today())
+    db.session.commit()
+    return f"{len(queued)} programme(s) opened or closed: offers queued" if queued else ""
+
+
 def jobs_from_config(app: Flask) -> list[Job]:
     """The jobs, the search sync last: a round leaves the index with what the others changed."""
     config = app.config
     return [
         Job("bookings-tick", float(config["WORKER_BOOKINGS_TICK_INTERVAL"]), tick_bookings),
         Job("label-expiry", float(config["WORKER_LABEL_EXPIRY_INTERVAL"]), expire_labels),
+        Job(
+            "programme-calendar",
+            float(config["WORKER_PROGRAMME_CALENDAR_INTERVAL"]),
+            requeue_programmes,
+        ),
         Job("search-sync", float(config["WORKER_SEARCH_SYNC_INTERVAL"]), sync_search),
     ]
 

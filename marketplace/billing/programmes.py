@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,20 +23,19 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.accounts.models import User
 from marketplace.audit import record_event
 from marketplace.billing.models import Funder, SubsidyProgramme
-from marketplace.billing.money import BASIS_POINTS
+from marketplace.billing.money import BASIS_POINTS, MAX_AMOUNT_CENTS
 from marketplace.billing.split import ProgrammeFacts
 from marketplace.dbtypes import utcnow
 from marketplace.errors import AlreadyExists, Forbidden, ValidationFailed
 from marketplace.geo import REGION_BY_CODE
 from marketplace.reference import Category, Region
-from marketplace.search.outbox import PROGRAMME, enqueue
+from marketplace.search.outbox import PROGRAMME, SearchJob, enqueue
 from marketplace.taxonomy import CATEGORY_CODES, SizeBand
 
 CODE_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 CODE_MIN, CODE_MAX = 2, 40
 NAME_MIN, NAME_MAX = 3, 160
 DESCRIPTION_MAX = 5000
-MAX_AMOUNT_CENTS = 10**15  # EUR 10 trillion: beyond it, a typo (and still within BIGINT)
 STACKING_MIN, STACKING_MAX = 0, 9999
 
 
@@ -315,3 +314,44 @@ def programme_facts(
         valid_from=programme.valid_from,
         valid_to=programme.valid_to,
     )
+
+
+CALENDAR_LOOKBACK_DAYS = 30
+
+
+def requeue_on_calendar(session: Session, today: date) -> list[SubsidyProgramme]:
+    """Queue re-indexing for each programme that opened or closed by its dates since its
+    offers were last queued: time passing changes their best case as much as an edit does.
+
+    Safe to run often and from several workers: a programme already queued on or after the
+    day it opened or closed is left alone. Looks back a month, for a worker that was down.
+    """
+    since = today - timedelta(days=CALENDAR_LOOKBACK_DAYS)
+    candidates = session.scalars(
+        select(SubsidyProgramme).where(
+            or_(
+                SubsidyProgramme.valid_from.between(since, today),
+                SubsidyProgramme.valid_to.between(
+                    since - timedelta(days=1), today - timedelta(days=1)
+                ),
+            )
+        )
+    ).all()
+    queued = []
+    for programme in candidates:
+        boundaries = [
+            programme.valid_from,
+            programme.valid_to and programme.valid_to + timedelta(days=1),
+        ]
+        boundary = max(b for b in boundaries if b is not None and b <= today)
+        already = session.scalar(
+            select(SearchJob.id)
+            .where(SearchJob.kind == PROGRAMME, SearchJob.entity_id == programme.id)
+            .where(SearchJob.created_at >= datetime.combine(boundary, time(), UTC))
+            .limit(1)
+        )
+        if already is None:
+            enqueue(session, PROGRAMME, programme.id)
+            queued.append(programme)
+    session.flush()
+    return queued

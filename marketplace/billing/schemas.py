@@ -14,7 +14,7 @@ from marshmallow import fields, validate
 
 from marketplace.billing import programmes as rules
 from marketplace.billing.models import Funder
-from marketplace.billing.money import BASIS_POINTS
+from marketplace.billing.money import BASIS_POINTS, MAX_AMOUNT_CENTS
 from marketplace.schemas import (
     REGION_CODES,
     ApiSchema,
@@ -67,7 +67,7 @@ def _code(**kwargs: Any) -> Text:
 def _amount(description: str, **kwargs: Any) -> WholeNumber:
     return WholeNumber(
         allow_none=True,
-        validate=between(0, rules.MAX_AMOUNT_CENTS),
+        validate=between(0, MAX_AMOUNT_CENTS),
         metadata={"description": description},
         **kwargs,
     )

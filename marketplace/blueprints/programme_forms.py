@@ -27,11 +27,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import TextInput
 
 from marketplace.billing.models import Funder, SubsidyProgramme
+from marketplace.billing.money import MAX_AMOUNT_CENTS
 from marketplace.billing.programmes import (
     CODE_MAX,
     CODE_MIN,
     DESCRIPTION_MAX,
-    MAX_AMOUNT_CENTS,
     NAME_MAX,
     NAME_MIN,
     STACKING_MAX,

@@ -73,7 +73,12 @@ def test_worker_once_runs_every_job(app: Flask) -> None:
 
 def test_intervals_come_from_the_settings(app: Flask) -> None:
     intervals = {job.name: job.interval for job in jobs_from_config(app)}
-    assert intervals == {"search-sync": 5.0, "bookings-tick": 60.0, "label-expiry": 3600.0}
+    assert intervals == {
+        "search-sync": 5.0,
+        "bookings-tick": 60.0,
+        "label-expiry": 3600.0,
+        "programme-calendar": 3600.0,
+    }
 
 
 def failures(job: str) -> float:

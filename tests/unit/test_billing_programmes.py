@@ -354,3 +354,43 @@ def test_facts_of_an_open_programme_restrict_nothing(session: Session, admin: Us
     assert facts.regions is None and facts.categories is None and facts.size_bands is None
     assert facts.remaining_budget_cents is None and facts.cap_per_company_cents is None
     assert facts.funder == "eu" and facts.de_minimis is False
+
+
+def test_programmes_opening_or_closing_by_date_requeue_their_offers_once(
+    session: Session,
+) -> None:
+    """Time passing changes an offer's best case as much as an edit: the worker re-indexes."""
+    from datetime import timedelta
+
+    from marketplace.billing.programmes import requeue_on_calendar
+
+    admin = admin_user(session)
+    today = date.today()
+    opening = create_programme(
+        session, admin, programme_input(code="opens-today", valid_from=today)
+    )
+    closed = create_programme(
+        session,
+        admin,
+        programme_input(
+            code="closed-yesterday",
+            valid_from=today - timedelta(days=90),
+            valid_to=today - timedelta(days=1),
+        ),
+    )
+    create_programme(
+        session, admin, programme_input(code="open-for-long", valid_from=today - timedelta(days=90))
+    )
+    # Their creation queued them already (today): nothing to do until a boundary passes.
+    assert requeue_on_calendar(session, today) == []
+
+    tomorrow = today + timedelta(days=1)
+    closing_tomorrow = create_programme(
+        session, admin, programme_input(code="closes-today", valid_to=today)
+    )
+    queued = requeue_on_calendar(session, tomorrow)
+    assert [p.code for p in queued] == [closing_tomorrow.code]
+    for job in session.scalars(select(SearchJob).where(SearchJob.entity_id == queued[0].id)):
+        job.created_at += timedelta(days=1)  # as if queued by tomorrow's run
+    assert requeue_on_calendar(session, tomorrow) == []  # once
+    assert {opening.code, closed.code}.isdisjoint(p.code for p in queued)
