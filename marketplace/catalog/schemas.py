@@ -286,13 +286,33 @@ class IndexedOfferSchema(ApiSchema):
     regions = fields.List(fields.String(), required=True, metadata={"description": "INSEE codes."})
     languages = fields.List(fields.String(), required=True)
     programmes = fields.List(
-        fields.String(), required=True, metadata={"description": "Subsidy programme codes."}
+        fields.String(),
+        required=True,
+        metadata={"description": "Codes of the subsidy programmes that can apply to it."},
+    )
+    best_rate_bp = fields.Integer(
+        required=True,
+        metadata={
+            "description": "The most any eligible company gets today, over the price excl. VAT "
+            "(basis points; 0: no subsidy). A logged-in company's own split: "
+            "GET /offers/{id}/quote."
+        },
+    )
+    net_price_cents = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "What that best-placed company pays, VAT included (the "
+            "net_price_asc sort); null when not known yet."
+        },
     )
     published_at = EpochDateTime(required=True)
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
         if attr == "provider":  # the provider's fields sit in the document itself
             return obj
+        if attr == "net_price_cents":  # the index leaves it out when unknown
+            return super().get_attribute(obj, attr, None)
         return super().get_attribute(obj, attr, default)
 
 

@@ -129,3 +129,19 @@ def test_categories_kept_in_the_audit_trail_count(app: Flask) -> None:
         assert programme_categories(db.session, []) == set()
         assert programme_categories(db.session, [moving.id + 1000]) is None  # unknown
         db.session.rollback()
+
+
+def test_the_search_api_returns_each_hits_best_case(app: Flask) -> None:
+    """Do API clients get the badge and the sort key the pages show?"""
+    ids = catalogue(app)
+    with app.app_context():
+        admin = db.session.get(User, ids["admin"])
+        programme(db.session, admin, code="france-num", cap_per_booking_cents=150_000)
+        db.session.commit()
+        sync(app)
+    body = app.test_client().get("/api/v1/search?sort=net_price_asc").get_json()
+    assert [(h["id"], h["best_rate_bp"], h["net_price_cents"]) for h in body["hits"]] == [
+        (ids["crm"], 5000, 70_000),
+        (ids["website"], 3750, 330_000),
+    ]
+    assert body["hits"][0]["programmes"] == ["france-num"]
