@@ -28,6 +28,7 @@ from marketplace.blueprints.quoting import (
     QuantityForm,
     is_per_unit,
     offer_price,
+    offer_prices,
     split_explanation,
 )
 from marketplace.catalog.indexing import indexable, visible_offers
@@ -95,10 +96,13 @@ def provider_profile(provider_id: int) -> str:
     )
     if not provider.has_active_label and not is_own:
         abort(404)
-    return render_template("public/provider.html", provider=provider, is_own=is_own)
+    offers = published_offers_of(provider)
+    prices = offer_prices(db.session(), offers, date.today())
+    return render_template(
+        "public/provider.html", provider=provider, is_own=is_own, offers=offers, prices=prices
+    )
 
 
-@bp.app_template_global()
 def published_offers_of(provider: Provider) -> list[Offer]:
     """What the provider's public profile lists: its offers the public may see."""
     query = visible_offers(date.today()).where(Offer.provider_id == provider.id)

@@ -22,6 +22,7 @@ from sqlalchemy import event
 from marketplace.accounts.models import User
 from marketplace.billing.deminimis import declare_aid
 from marketplace.catalog.indexing import CatalogueLoader
+from marketplace.catalog.models import Offer
 from marketplace.diagnosis.operations import submit_diagnosis
 from marketplace.extensions import db
 from marketplace.search.sync import process_outbox
@@ -345,3 +346,25 @@ def test_a_siren_alone_asks_for_the_department(client: FlaskClient, world: World
 
 def test_the_home_page_links_to_the_eligibility_page(client: FlaskClient) -> None:
     assert 'href="/aides/eligibilite"' in page(client, "/")
+
+
+# --- The provider's profile ------------------------------------------------------------------
+
+
+def test_the_provider_profile_shows_each_offers_price_after_subsidies(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """Anyone: "jusqu'à N %" per offer; a company: what it would pay (one batch for the list)."""
+    with app.app_context():
+        provider_id = db.session.get(Offer, world.website).provider_id
+    url = f"/providers/{provider_id}"
+    anonymous = page(client, url)
+    assert anonymous.count('class="badge badge-approved split-best-rate"') == 2
+    assert 'data-best-rate="8750"' in anonymous
+    login(client, world.company)
+    mine = page(client, url)
+    assert "split-best-rate" not in mine
+    # The website: 4,800 € - 2,000 €; a day of coaching: 960 € - 400 € (France Num, 50 %)
+    # - 240 € (Pass AURA, 30 %).
+    net = re.findall(r'provider-offer-net">([^<]*)<', mine)
+    assert net == ["vous payez 320,00 € TTC", "vous payez 2 800,00 € TTC"]
