@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, flash, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from marketplace.auth import current_actor
 from marketplace.billing.split import Split, split_as_dict
-from marketplace.blueprints.forms import SafeForm, options
+from marketplace.blueprints.forms import SafeForm, apply_service_errors, options
 from marketplace.blueprints.offer_forms import (
     EuroField,
     cents_to_euros,
@@ -47,6 +47,7 @@ from marketplace.bookings.operations import (
     TransitionNotAllowed,
     fire,
     parties_of,
+    post_message,
     waiting_for,
 )
 from marketplace.bookings.wording import WAITING_LABELS, state_label, transition_label
@@ -141,6 +142,27 @@ def fire_from_page(booking: Booking, name: str, given: TransitionInput | None = 
         raise
     db.session.commit()
     return None
+
+
+def send_message_from_page(booking: Booking, form: MessageForm) -> bool:
+    """Post the form's message in the booking's thread and commit; False: errors on the form."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        post_message(
+            db.session(),
+            current_actor(),
+            booking,
+            form.body.data or "",
+            current_app.extensions["mailer"],
+        )
+    except ValidationFailed as error:
+        db.session.rollback()
+        apply_service_errors(form, error)
+        return False
+    db.session.commit()
+    flash(_("Message sent."), "success")
+    return True
 
 
 def add_booking_filters(bp: Blueprint) -> None:

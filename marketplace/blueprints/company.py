@@ -38,6 +38,7 @@ from marketplace.blueprints.booking_pages import (
     evidence_store,
     fire_from_page,
     is_per_unit,
+    send_message_from_page,
     state_choices,
     state_filter,
 )
@@ -53,7 +54,6 @@ from marketplace.bookings.operations import (
     booking_for,
     bookings_of,
     current_split,
-    post_message,
     request_booking,
 )
 from marketplace.catalog.indexing import indexable
@@ -264,22 +264,8 @@ def message(booking_id: int) -> Response | tuple[str, int]:
     """Companies: write to the provider in the booking's thread."""
     booking = booking_for(db.session(), current_actor(), booking_id)
     form = MessageForm()
-    if form.validate_on_submit():
-        try:
-            post_message(
-                db.session(),
-                current_actor(),
-                booking,
-                form.body.data or "",
-                current_app.extensions["mailer"],
-            )
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_service_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Message sent."), "success")
-            return redirect(url_for("company.booking", booking_id=booking.id, _anchor="messages"))
+    if send_message_from_page(booking, form):
+        return redirect(url_for("company.booking", booking_id=booking.id, _anchor="messages"))
     return _render_booking(booking, 422, message_form=form)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -22,6 +22,7 @@ from marketplace.blueprints.booking_pages import (
     add_booking_filters,
     fire_from_page,
     is_per_unit,
+    send_message_from_page,
     state_choices,
     state_filter,
 )
@@ -35,7 +36,6 @@ from marketplace.bookings.operations import (
     available_transitions,
     booking_for,
     bookings_of,
-    post_message,
     quote_line,
 )
 from marketplace.errors import ValidationFailed
@@ -190,22 +190,8 @@ def message(booking_id: int) -> Response | tuple[str, int]:
     """Providers: write to the company in the booking's thread."""
     booking = _own(booking_id)
     form = MessageForm()
-    if form.validate_on_submit():
-        try:
-            post_message(
-                db.session(),
-                current_actor(),
-                booking,
-                form.body.data or "",
-                current_app.extensions["mailer"],
-            )
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_service_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Message sent."), "success")
-            return redirect(
-                url_for("provider_bookings.booking", booking_id=booking.id, _anchor="messages")
-            )
+    if send_message_from_page(booking, form):
+        return redirect(
+            url_for("provider_bookings.booking", booking_id=booking.id, _anchor="messages")
+        )
     return _render_booking(booking, 422, message_form=form)
