@@ -45,6 +45,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.accounts.parties import own_rows
 from marketplace.audit import record_event
 from marketplace.billing.invoice_models import (
     CREDIT_NOTE_SERIES,
@@ -451,12 +452,7 @@ def invoices_of(actor: User, status: InvoiceStatus | None = None) -> Select[Invo
     """The actor's invoices (its provider's or its company's; all of them for admins), newest
     first."""
     query = select(Invoice).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
-    if actor.provider is not None:
-        query = query.where(Invoice.provider_id == actor.provider.id)
-    elif actor.company is not None:
-        query = query.where(Invoice.company_id == actor.company.id)
-    elif not actor.is_admin:
-        query = query.where(Invoice.id.is_(None))
+    query = own_rows(query, actor, Invoice.company_id, Invoice.provider_id)
     if status is not None:
         query = query.where(Invoice.status == status)
     return query

@@ -6,11 +6,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, current_app, flash, request
+from flask import Blueprint, current_app, flash, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 from wtforms import (
@@ -27,6 +28,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from marketplace.auth import current_actor
 from marketplace.billing.split import Split, split_as_dict
 from marketplace.blueprints.forms import SafeForm, apply_service_errors, options
+from marketplace.blueprints.helpers import page_number
 from marketplace.blueprints.offer_forms import (
     EuroField,
     cents_to_euros,
@@ -45,6 +47,7 @@ from marketplace.bookings.operations import (
     RequestData,
     TransitionInput,
     TransitionNotAllowed,
+    bookings_of,
     fire,
     parties_of,
     post_message,
@@ -142,6 +145,19 @@ def fire_from_page(booking: Booking, name: str, given: TransitionInput | None = 
         raise
     db.session.commit()
     return None
+
+
+def render_booking_list(template: str, other_party: Any) -> str:
+    """The caller's bookings filtered by `?state=`, a page of them, with the other party's
+    name loaded along (`other_party`: Booking.company or Booking.provider)."""
+    state = state_filter()
+    query = bookings_of(current_actor(), state).options(
+        selectinload(Booking.offer), selectinload(other_party)
+    )
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    return render_template(
+        template, page=page, state=state.value if state else "", state_choices=state_choices()
+    )
 
 
 def send_message_from_page(booking: Booking, form: MessageForm) -> bool:

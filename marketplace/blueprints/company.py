@@ -18,7 +18,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from marketplace.auth import company_required, current_actor, current_company, login_required
@@ -27,7 +26,6 @@ from marketplace.billing.quotes import quote
 from marketplace.billing.split import Split
 from marketplace.blueprints.booking_pages import (
     AID_ALIASES,
-    PER_PAGE,
     AcceptForm,
     CancelForm,
     DeclareAidForm,
@@ -38,12 +36,10 @@ from marketplace.blueprints.booking_pages import (
     evidence_store,
     fire_from_page,
     is_per_unit,
+    render_booking_list,
     send_message_from_page,
-    state_choices,
-    state_filter,
 )
 from marketplace.blueprints.forms import apply_service_errors
-from marketplace.blueprints.helpers import page_number
 from marketplace.bookings.lifecycle import State, transition
 from marketplace.bookings.models import Booking
 from marketplace.bookings.operations import (
@@ -52,7 +48,6 @@ from marketplace.bookings.operations import (
     TransitionInput,
     available_transitions,
     booking_for,
-    bookings_of,
     current_split,
     request_booking,
 )
@@ -122,17 +117,7 @@ def request_offer(offer_id: int) -> str | Response | tuple[str, int]:
 @company_required
 def bookings() -> str:
     """Companies: their requests and agreements, newest activity first, with whom each awaits."""
-    state = state_filter()
-    query = bookings_of(current_actor(), state).options(
-        selectinload(Booking.offer), selectinload(Booking.provider)
-    )
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
-    return render_template(
-        "bookings/company_list.html",
-        page=page,
-        state=state.value if state else "",
-        state_choices=state_choices(),
-    )
+    return render_booking_list("bookings/company_list.html", Booking.provider)
 
 
 def _render_booking(

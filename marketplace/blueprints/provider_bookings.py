@@ -6,14 +6,12 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from marketplace.auth import current_actor, provider_required
 from marketplace.billing.money import price_breakdown
 from marketplace.blueprints.booking_pages import (
     DELIVERY_MAX_BYTES,
-    PER_PAGE,
     QUOTE_ALIASES,
     DeliveryForm,
     MessageForm,
@@ -22,20 +20,17 @@ from marketplace.blueprints.booking_pages import (
     add_booking_filters,
     fire_from_page,
     is_per_unit,
+    render_booking_list,
     send_message_from_page,
-    state_choices,
-    state_filter,
 )
 from marketplace.blueprints.forms import apply_service_errors
 from marketplace.blueprints.guards import body_limit
-from marketplace.blueprints.helpers import page_number
 from marketplace.bookings.lifecycle import State, transition
 from marketplace.bookings.models import Booking
 from marketplace.bookings.operations import (
     TransitionInput,
     available_transitions,
     booking_for,
-    bookings_of,
     quote_line,
 )
 from marketplace.errors import ValidationFailed
@@ -55,17 +50,7 @@ def _own(booking_id: int) -> Booking:
 @provider_required
 def bookings() -> str:
     """Providers: the requests and agreements they received, filtered by state, newest first."""
-    state = state_filter()
-    query = bookings_of(current_actor(), state).options(
-        selectinload(Booking.offer), selectinload(Booking.company)
-    )
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
-    return render_template(
-        "bookings/provider_list.html",
-        page=page,
-        state=state.value if state else "",
-        state_choices=state_choices(),
-    )
+    return render_booking_list("bookings/provider_list.html", Booking.company)
 
 
 def _render_booking(booking: Booking, status: int = 200, **forms: Any) -> tuple[str, int]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from marketplace.accounts.models import Company, Membership, Provider, User
+from marketplace.accounts.parties import own_rows
 from marketplace.audit import record_event
 from marketplace.billing import reservations
 from marketplace.billing.money import MAX_AMOUNT_CENTS
@@ -142,12 +143,7 @@ def booking_for(session: Session, actor: User, booking_id: int) -> Booking:
 def bookings_of(actor: User, state: State | None = None) -> Select[Booking]:
     """The actor's own bookings (its company's, or its provider's), newest activity first."""
     query = select(Booking).order_by(Booking.state_changed_at.desc(), Booking.id.desc())
-    if actor.company is not None:
-        query = query.where(Booking.company_id == actor.company.id)
-    elif actor.provider is not None:
-        query = query.where(Booking.provider_id == actor.provider.id)
-    elif not actor.is_admin:
-        query = query.where(Booking.id.is_(None))
+    query = own_rows(query, actor, Booking.company_id, Booking.provider_id)
     if state is not None:
         query = query.where(Booking.state == state)
     return query
