@@ -28,6 +28,7 @@ from types import FrameType
 
 from flask import Flask
 
+from marketplace.billing.invoices import invoice_terms
 from marketplace.billing.programmes import requeue_on_calendar
 from marketplace.bookings.operations import tick
 from marketplace.dbtypes import utcnow
@@ -69,7 +70,7 @@ def sync_search(app: Flask, stopping: Callable[[], bool]) -> str:
 
 
 def tick_bookings(app: Flask, stopping: Callable[[], bool]) -> str:
-    fired = tick(db.session(), app.extensions["mailer"], utcnow())
+    fired = tick(db.session(), app.extensions["mailer"], utcnow(), invoice_terms(app.config))
     db.session.commit()
     return f"{len(fired)} transition(s) fired" if fired else ""
 

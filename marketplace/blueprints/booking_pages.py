@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marketplace.auth import current_actor
+from marketplace.billing.invoices import invoice_terms
 from marketplace.billing.split import Split, split_as_dict
 from marketplace.blueprints.forms import SafeForm, apply_service_errors, options
 from marketplace.blueprints.helpers import page_number
@@ -133,6 +134,7 @@ def fire_from_page(booking: Booking, name: str, given: TransitionInput | None = 
             date.today(),
             given,
             evidence_store=evidence_store(),
+            terms=invoice_terms(current_app.config),
         )
     except TransitionNotAllowed as error:
         db.session.rollback()

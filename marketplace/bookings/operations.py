@@ -9,6 +9,7 @@ never commit: the caller owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from marketplace.accounts.models import Company, Membership, Provider, User
 from marketplace.accounts.parties import own_rows
 from marketplace.audit import record_event
 from marketplace.billing import reservations
+from marketplace.billing.invoices import InvoiceTerms, auto_invoice
 from marketplace.billing.money import MAX_AMOUNT_CENTS
 from marketplace.billing.quotes import offer_split_facts, open_programmes, quote, quote_context
 from marketplace.billing.split import BookingLine, Split, split_as_dict
@@ -278,8 +280,13 @@ def fire(
     *,
     evidence_store: EvidenceStore | None = None,
     as_party: Party | None = None,
+    terms: InvoiceTerms | None = None,
 ) -> Booking:
-    """Fire one transition of the table; `actor` None is the clock (`as_party` SYSTEM)."""
+    """Fire one transition of the table; `actor` None is the clock (`as_party` SYSTEM).
+
+    A booking that becomes confirmed is invoiced at once when its provider chose automatic
+    invoicing (`terms`: the invoice's terms, the defaults when None).
+    """
     given = given or TransitionInput()
     parties = frozenset({Party.SYSTEM}) if actor is None else parties_of(actor, booking)
     if as_party is not None:
@@ -334,7 +341,19 @@ def fire(
     )
     _notify(session, mailer, booking, party, step.name.value, given.reason.strip())
     session.flush()
+    if step.target is State.CONFIRMED:
+        _auto_invoice(session, booking, today, terms)
     return booking
+
+
+def _auto_invoice(
+    session: Session, booking: Booking, today: date, terms: InvoiceTerms | None
+) -> None:
+    """Invoice a just-confirmed booking if its provider chose so. A refusal (a free session,
+    an agreement that no longer adds up) does not undo the confirmation: it leaves nothing
+    behind, and the provider sees the reason when issuing the invoice by hand."""
+    with suppress(Conflict):
+        auto_invoice(session, booking, today, terms)
 
 
 def _run_effects(
@@ -548,7 +567,9 @@ def post_message(
 # --- The clock ------------------------------------------------------------------------------
 
 
-def tick(session: Session, mailer: Mailer, now: datetime) -> list[tuple[int, str]]:
+def tick(
+    session: Session, mailer: Mailer, now: datetime, terms: InvoiceTerms | None = None
+) -> list[tuple[int, str]]:
     """Fire every timed transition that is due; safe on several workers at once.
 
     Each booking moves in its own savepoint; one that another worker (or a user) moved first
@@ -569,7 +590,7 @@ def tick(session: Session, mailer: Mailer, now: datetime) -> list[tuple[int, str
                 continue
             try:
                 with session.begin_nested():
-                    fire(session, None, booking, step.name.value, mailer, now.date())
+                    fire(session, None, booking, step.name.value, mailer, now.date(), terms=terms)
             except StaleDataError:
                 session.expire(booking)
                 continue

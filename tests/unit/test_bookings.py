@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.audit import AuditEvent
 from marketplace.billing.deminimis import declare_aid, ledger, withdraw_declared_aid
+from marketplace.billing.invoices import invoice_of_booking
 from marketplace.billing.models import AllocationStatus, SubsidyAllocation, SubsidyProgramme
 from marketplace.billing.quotes import quote
 from marketplace.bookings.evidence import EvidenceStore, Upload
@@ -453,3 +454,53 @@ def test_a_transition_rolled_back_by_its_caller_leaves_nothing(
     session.rollback()
     session.expire_all()
     assert session.get(Booking, booking.id).state == State.REQUESTED
+
+
+# --- Automatic invoicing --------------------------------------------------------------------
+
+
+def _delivered(session: Session, company: User, expert: User, offer, **quote) -> Booking:
+    booking = accept(session, company, quoted(session, company, expert, offer, **quote))
+    given = TransitionInput(delivery_note="Livré")
+    return fire(session, expert, booking, "mark_delivered", MAILER, TODAY, given)
+
+
+def test_confirmation_invoices_at_once_when_the_provider_chose_it(
+    session: Session, admin: User, expert: User, company: User, national: SubsidyProgramme
+) -> None:
+    """Does each way to confirmation (company, clock, admin) issue the automatic invoice, and
+    only for a provider that chose it?"""
+    offer = published_offer(session, expert, admin)
+    manual = _delivered(session, company, expert, offer)
+    fire(session, company, manual, "confirm", MAILER, TODAY)
+    assert invoice_of_booking(session, manual) is None  # the provider invoices by hand
+
+    expert.provider.auto_invoice = True
+    confirmed = _delivered(session, company, expert, offer)
+    fire(session, company, confirmed, "confirm", MAILER, TODAY)
+    invoice = invoice_of_booking(session, confirmed)
+    assert invoice is not None and invoice.issued_by_id is None and invoice.sequence == 1
+
+    by_clock = _delivered(session, company, expert, offer)
+    by_clock.state_changed_at = utcnow() - timedelta(days=15)
+    session.flush()
+    assert tick(session, MAILER, utcnow()) == [(by_clock.id, "auto_confirm")]
+    assert invoice_of_booking(session, by_clock).sequence == 2  # type: ignore[union-attr]
+
+    settled = _delivered(session, company, expert, offer)
+    fire(session, company, settled, "dispute", MAILER, TODAY, TransitionInput(reason="Rien"))
+    given = TransitionInput(reason="La livraison est prouvée")
+    fire(session, admin, settled, "settle_for_provider", MAILER, TODAY, given)
+    assert invoice_of_booking(session, settled).sequence == 3  # type: ignore[union-attr]
+
+
+def test_a_free_session_is_confirmed_without_an_invoice(
+    session: Session, admin: User, expert: User, company: User
+) -> None:
+    """Is a confirmation still done when the automatic invoice is refused (nothing to bill)?"""
+    expert.provider.auto_invoice = True
+    free = _delivered(
+        session, company, expert, published_offer(session, expert, admin), unit_price_cents=0
+    )
+    fire(session, company, free, "confirm", MAILER, TODAY)
+    assert free.state == State.CONFIRMED and invoice_of_booking(session, free) is None

@@ -16,6 +16,7 @@ from flask.views import MethodView
 
 from marketplace.accounts.models import User
 from marketplace.auth import company_required, current_actor, login_required
+from marketplace.billing.invoices import invoice_terms
 from marketplace.billing.split import split_as_dict
 from marketplace.blueprints.api.common import LOGGED_IN, make_blueprint, paginate
 from marketplace.bookings.lifecycle import Party, State, TransitionName
@@ -210,6 +211,7 @@ def _transition(name: TransitionName, schema: type | None, summary: str) -> None
             current_app.extensions["mailer"],
             today,
             given,
+            terms=invoice_terms(current_app.config),
         )
         db.session.commit()
         return booking_body(actor, booking, today)
