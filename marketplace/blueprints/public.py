@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.models import Provider
@@ -64,7 +75,35 @@ def set_language() -> Response:
     if current_user.is_authenticated:
         current_user.locale = locale
         db.session.commit()
-    return redirect(safe_next(request.form.get("next")) or url_for("public.home"))
+    return redirect(page_to_show_again(safe_next(request.form.get("next"))))
+
+
+def page_to_show_again(target: str | None) -> str:
+    """`target` if a browser can GET it, else the nearest parent path that can, else home.
+
+    The switch sits on every page, including one rendered by a refused POST (a form shown
+    again with its errors, at a URL such as /bookings/3/accept that only takes POST): sending
+    the visitor back there would be a 405.
+    """
+    if target is None:
+        return url_for("public.home")
+    path, _, query = target.partition("?")
+    adapter = current_app.url_map.bind("localhost")
+    while path not in ("", "/"):
+        try:
+            adapter.match(path, method="GET")
+        except MethodNotAllowed:
+            path, query = path.rstrip("/").rsplit("/", 1)[0], ""
+            continue
+        except RequestRedirect:  # e.g. the trailing slash: the browser follows it
+            pass
+        except NotFound:
+            if path == target.partition("?")[0]:
+                return target  # the visitor's own link: its 404 is the honest answer
+            path = path.rstrip("/").rsplit("/", 1)[0]
+            continue
+        return path + ("?" + query if query else "")
+    return url_for("public.home")
 
 
 @bp.get("/providers")

@@ -105,6 +105,26 @@ def test_language_switch(client: FlaskClient) -> None:
     assert client.post("/language", data={"locale": "xx"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("shown_at", "back_to"),
+    [
+        ("/password/forgot", "/password/forgot"),  # a page that takes GET: itself
+        ("/search?q=site", "/search?q=site"),
+        ("/bookings/3/accept", "/bookings/3"),  # a refused POST's page: the page it belongs to
+        ("/provider/offers/7/publish", "/provider/offers"),
+        ("/no/such/page", "/no/such/page"),
+        ("https://evil.example/", "/"),
+    ],
+)
+def test_switching_language_returns_to_a_page_that_exists(
+    client: FlaskClient, shown_at: str, back_to: str
+) -> None:
+    """After a failed form post, does switching language land on a page, not a 405?"""
+    response = client.post("/language", data={"locale": "en", "next": shown_at})
+    assert response.status_code == 302
+    assert response.headers["Location"].removeprefix("http://localhost") == back_to
+
+
 def test_external_next_is_ignored(client: FlaskClient, email: str) -> None:
     """Can a crafted login link send the user to another site?"""
     response = client.post(
