@@ -165,8 +165,12 @@ def register_company() -> str | Response:
         else:
             db.session.commit()
             login_user(user)
-            flash(_("Welcome! Your company account is ready."), "success")
-            return redirect(url_for("account.overview"))
+            # The first step is the self-diagnosis, not the account's settings.
+            flash(
+                _("Welcome! Your account is ready: start with your digital self-assessment."),
+                "success",
+            )
+            return redirect(url_for("diagnosis.overview"))
     return render_template("auth/register_company.html", form=form)
 
 

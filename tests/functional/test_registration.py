@@ -33,12 +33,17 @@ def count(app: Flask, model: type) -> int:
         return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_company_registers_and_lands_on_its_account(app: Flask, client: FlaskClient) -> None:
-    """Can a company sign up with a spaced SIREN and a NAF code without its dot?"""
-    response = client.post("/register/company", data=company_form(), follow_redirects=True)
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
+def test_company_registers_and_lands_on_its_self_diagnosis(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Can a company sign up with a spaced SIREN and a NAF code without its dot, and does it
+    land on its first step, the self-diagnosis (not on API tokens)?"""
+    response = client.post("/register/company", data=company_form())
+    assert response.status_code == 302 and response.headers["Location"].endswith("/diagnosis/")
+    assert client.get("/diagnosis/").status_code == 200
+    page = client.get("/account/").get_data(as_text=True)
     assert "Boulangerie Martin" in page and "732829320" in page and "10.71C" in page
+    assert '<details class="panel" id="api-tokens">' in page  # folded: an advanced section
     with app.app_context():
         company = db.session.scalar(select(Company))
         assert company is not None and company.region.code == "84"
