@@ -108,12 +108,14 @@ def register_blueprints(app: Flask) -> None:
         account,
         admin,
         admin_bookings,
+        admin_invoices,
         auth,
         company,
         diagnosis,
         health,
         provider,
         provider_bookings,
+        provider_invoices,
         public,
         search,
     )
@@ -128,8 +130,10 @@ def register_blueprints(app: Flask) -> None:
         company,
         provider,
         provider_bookings,
+        provider_invoices,
         admin,
         admin_bookings,
+        admin_invoices,
         health,
     ):
         app.register_blueprint(module.bp)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from marketplace.auth import admin_required, current_actor
+from marketplace.billing.invoices import invoice_of_booking
 from marketplace.blueprints.booking_pages import (
     PER_PAGE,
     SettleForm,
@@ -67,5 +68,9 @@ def booking(booking_id: int) -> str | Response | tuple[str, int]:
             return redirect(url_for("admin_bookings.booking", booking_id=booking.id))
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "bookings/admin_detail.html", booking=booking, allowed=allowed, form=form
+        "bookings/admin_detail.html",
+        booking=booking,
+        allowed=allowed,
+        form=form,
+        invoice=invoice_of_booking(db.session(), booking),
     ), status

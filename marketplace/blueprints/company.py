@@ -1,4 +1,5 @@
-"""Company pages: requesting an offer, their bookings ("Mes demandes"), their de minimis aid."""
+"""Company pages: requesting an offer, their bookings ("Mes demandes"), their invoices ("Mes
+factures"), their de minimis aid; and the PDF downloads every party to a document shares."""
 
 from __future__ import annotations
 
@@ -18,10 +19,21 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from marketplace.auth import company_required, current_actor, current_company, login_required
 from marketplace.billing.deminimis import declare_aid, ledger, withdraw_declared_aid
+from marketplace.billing.invoice_models import Invoice, InvoiceStatus
+from marketplace.billing.invoice_pdf import agreement_pdf as render_agreement
+from marketplace.billing.invoice_pdf import credit_note_pdf as render_credit_note
+from marketplace.billing.invoice_pdf import invoice_pdf as render_invoice
+from marketplace.billing.invoices import (
+    credit_note_for,
+    invoice_for,
+    invoice_of_booking,
+    invoices_of,
+)
 from marketplace.billing.quotes import quote
 from marketplace.billing.split import Split
 from marketplace.blueprints.booking_pages import (
@@ -40,6 +52,12 @@ from marketplace.blueprints.booking_pages import (
     send_message_from_page,
 )
 from marketplace.blueprints.forms import apply_service_errors
+from marketplace.blueprints.invoice_pages import (
+    add_invoice_filters,
+    pdf_download,
+    render_invoice_list,
+    status_filter,
+)
 from marketplace.bookings.lifecycle import State, transition
 from marketplace.bookings.models import Booking
 from marketplace.bookings.operations import (
@@ -58,6 +76,7 @@ from marketplace.extensions import db
 
 bp = Blueprint("company", __name__)
 add_booking_filters(bp)
+add_invoice_filters(bp)
 
 
 # --- Requesting an offer --------------------------------------------------------------------
@@ -142,6 +161,7 @@ def _render_booking(
         message_form=forms.get("message_form") or MessageForm(formdata=None),
         split_changed=forms.get("split_changed", False),
         action_form=FlaskForm(),
+        invoice=invoice_of_booking(db.session(), booking),
     ), status
 
 
@@ -276,6 +296,80 @@ def evidence(booking_id: int, evidence_id: int) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/bookings/<int:booking_id>/agreement.pdf")
+@login_required
+def agreement_pdf(booking_id: int) -> Response:
+    """Any logged-in user who is a party to the booking (or an admin): the service agreement
+    frozen at the quote's acceptance, as a PDF; anyone else gets a 404."""
+    booking = booking_for(db.session(), current_actor(), booking_id)
+    if booking.agreement is None:
+        abort(404)
+    return pdf_download(render_agreement(booking), f"accord-{booking.reference}")
+
+
+# --- Mes factures ---------------------------------------------------------------------------
+
+
+def owed_cents(query: Any) -> int:
+    """The company's share of its invoices that are not cancelled (payments come later)."""
+    issued = query.where(Invoice.status == InvoiceStatus.ISSUED).order_by(None)
+    subquery = issued.subquery()
+    total = db.session.scalar(select(func.coalesce(func.sum(subquery.c.company_share_cents), 0)))
+    return int(total or 0)
+
+
+@bp.get("/invoices/")
+@company_required
+def invoices() -> str:
+    """Companies: their invoices, filtered by status, and what they still owe on them."""
+    status = status_filter()
+    actor = current_actor()
+    return render_invoice_list(
+        "invoices/company_list.html",
+        invoices_of(actor, status),
+        status,
+        owed_cents=owed_cents(invoices_of(actor)),
+    )
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@login_required
+def invoice(invoice_id: int) -> str | Response:
+    """Companies: one of their invoices, its split and credit note. The invoice's provider or
+    an admin is taken to their own page of it."""
+    actor = current_actor()
+    if actor.provider is not None:
+        return redirect(url_for("provider_invoices.invoice", invoice_id=invoice_id))
+    if actor.is_admin:
+        return redirect(url_for("admin_invoices.invoice", invoice_id=invoice_id))
+    found = invoice_for(db.session(), actor, invoice_id)
+    return render_template(
+        "invoices/detail.html",
+        invoice=found,
+        back=url_for("company.invoices"),
+        booking_url=url_for("company.booking", booking_id=found.booking_id),
+        credit_url=None,
+    )
+
+
+@bp.get("/invoices/<int:invoice_id>/pdf")
+@login_required
+def invoice_pdf(invoice_id: int) -> Response:
+    """Any logged-in user of the invoice's company or provider (or an admin): the invoice as a
+    PDF with its Factur-X XML; anyone else gets a 404."""
+    found = invoice_for(db.session(), current_actor(), invoice_id)
+    return pdf_download(render_invoice(found), found.number)
+
+
+@bp.get("/credit-notes/<int:credit_note_id>/pdf")
+@login_required
+def credit_note_pdf(credit_note_id: int) -> Response:
+    """Any logged-in user of the credit note's company or provider (or an admin): the credit
+    note as a PDF with its Factur-X XML; anyone else gets a 404."""
+    note = credit_note_for(db.session(), current_actor(), credit_note_id)
+    return pdf_download(render_credit_note(note), note.number)
 
 
 # --- Mes aides de minimis -------------------------------------------------------------------

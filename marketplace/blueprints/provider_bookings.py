@@ -1,14 +1,18 @@
-"""Provider pages for bookings ("Demandes reçues"): quote or decline, deliver, cancel, write."""
+"""Provider pages for bookings ("Demandes reçues"): quote or decline, deliver, cancel, write,
+and issue the invoice of a confirmed one."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from marketplace.auth import current_actor, provider_required
+from marketplace.billing.invoices import invoice_of_booking, invoice_terms, issue_invoice
 from marketplace.billing.money import price_breakdown
 from marketplace.blueprints.booking_pages import (
     DELIVERY_MAX_BYTES,
@@ -33,7 +37,7 @@ from marketplace.bookings.operations import (
     booking_for,
     quote_line,
 )
-from marketplace.errors import ValidationFailed
+from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
 
 bp = Blueprint("provider_bookings", __name__, url_prefix="/provider/bookings")
@@ -75,6 +79,8 @@ def _render_booking(booking: Booking, status: int = 200, **forms: Any) -> tuple[
         decline_form=forms.get("decline_form") or ReasonForm(formdata=None),
         delivery_form=forms.get("delivery_form") or DeliveryForm(formdata=None),
         message_form=forms.get("message_form") or MessageForm(formdata=None),
+        invoice=invoice_of_booking(db.session(), booking),
+        can_invoice=booking.state == State.CONFIRMED,
     ), status
 
 
@@ -180,3 +186,31 @@ def message(booking_id: int) -> Response | tuple[str, int]:
             url_for("provider_bookings.booking", booking_id=booking.id, _anchor="messages")
         )
     return _render_booking(booking, 422, message_form=form)
+
+
+@bp.route("/<int:booking_id>/invoice", methods=["GET", "POST"])
+@provider_required
+def issue(booking_id: int) -> str | Response:
+    """Providers: confirm, then issue the invoice of a confirmed booking (it never changes
+    afterwards: only a credit note cancels it)."""
+    booking = _own(booking_id)
+    back = url_for("provider_bookings.booking", booking_id=booking.id)
+    existing = invoice_of_booking(db.session(), booking)
+    if existing is not None:
+        return redirect(url_for("provider_invoices.invoice", invoice_id=existing.id))
+    if booking.state != State.CONFIRMED:
+        flash(_("Only a confirmed booking can be invoiced."), "error")
+        return redirect(back)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        terms = invoice_terms(current_app.config)
+        try:
+            invoice = issue_invoice(db.session(), current_actor(), booking, date.today(), terms)
+        except Conflict as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(back)
+        db.session.commit()
+        flash(_("Invoice %(number)s issued.", number=invoice.number), "success")
+        return redirect(url_for("provider_invoices.invoice", invoice_id=invoice.id))
+    return render_template("invoices/issue.html", booking=booking, form=form, back=back)

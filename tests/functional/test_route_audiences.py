@@ -11,8 +11,10 @@ AUDIENCE_BLUEPRINTS = {
     "public": "Public",
     "provider": "Providers",
     "provider_bookings": "Providers",
+    "provider_invoices": "Providers",
     "admin": "Admins",
     "admin_bookings": "Admins",
+    "admin_invoices": "Admins",
 }
 
 
@@ -59,7 +61,10 @@ def test_audience_blueprints_hold_only_their_audience(app: Flask) -> None:
 
 def test_provider_and_admin_pages_live_in_their_blueprint(app: Flask) -> None:
     """Is any provider or admin HTML page left in another blueprint (as offers once mixed them)?"""
-    home = {"Providers": {"provider", "provider_bookings"}, "Admins": {"admin", "admin_bookings"}}
+    home = {
+        "Providers": {"provider", "provider_bookings", "provider_invoices"},
+        "Admins": {"admin", "admin_bookings", "admin_invoices"},
+    }
     stray = []
     for rule, endpoint, doc in html_pages(app):
         for audience, blueprints in home.items():
