@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from marketplace.auth import company_required
 from marketplace.billing.eligibility import programme_names
@@ -31,7 +33,7 @@ SORT_LABELS = {
     "price_asc": _l("Price, lowest first"),
     "price_desc": _l("Price, highest first"),
     "net_price_asc": _l("Price after subsidies, lowest first"),
-    "rating_desc": _l("Best rated"),
+    # "rating_desc" (best rated) is offered once reviews exist: no offer has a rating yet.
     "newest": _l("Newest"),
 }
 DELIVERY_LABELS = {mode.value: label for mode, label in DELIVERY_MODE_LABELS.items()}
@@ -64,7 +66,7 @@ def query_from_request() -> SearchQuery:
 
 
 @bp.get("/search")
-def search() -> tuple[str, int] | str:
+def search() -> tuple[str, int] | str | Response:
     """Public: full-text search of published offers with filters, facets, sort and pages.
 
     A company sees each offer's price split for it (one batch for the page's hits); anyone
@@ -78,6 +80,10 @@ def search() -> tuple[str, int] | str:
         return render_template(
             "search/search.html", query=query, result=None, quotes={}, **_choices()
         ), 503
+    if result.total and query.page > result.pages:  # ?page=999: the last page, not nothing
+        args: dict[str, Any] = request.args.to_dict(flat=False)
+        args["page"] = [str(result.pages)]
+        return redirect(url_for("search.search", **args))
     return render_template(
         "search/search.html",
         query=query,
@@ -100,7 +106,7 @@ def _choices() -> dict[str, object]:
         "facet_labels": {
             "needs": CATEGORY_LABELS,
             "category": CATEGORY_LABELS,
-            "regions": {r.code: r.name for r in REGIONS},
+            "regions": {r.code: r.name for r in sorted(REGIONS, key=lambda r: r.name)},
             "delivery_mode": DELIVERY_LABELS,
             "provider_kind": KIND_LABELS,
             "price_band": PRICE_BAND_LABELS,

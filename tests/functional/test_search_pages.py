@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -166,3 +167,19 @@ def test_an_offer_leaves_search_the_day_its_label_lapses(
     body = client.get("/api/v1/search?q=cybersecurite").get_json()
     assert body["total"] == 0
     assert client.get("/api/v1/search").get_json()["total"] == 2
+
+
+def test_a_page_past_the_last_goes_to_the_last(client: FlaskClient, catalogue: dict[str, int]):
+    """`?page=999` used to say "3 offers", show none and "page 999 of 1"."""
+    response = client.get("/search?q=site&page=999&need=online-presence")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/search?q=site&page=1&need=online-presence")
+
+
+def test_facet_values_come_in_their_natural_order(client: FlaskClient, catalogue: dict[str, int]):
+    """Price bands low to high, not in count order; no "best rated" sort before any rating."""
+    text = client.get("/search").get_data(as_text=True)
+    bands = re.findall(r'id="f-price-([a-z0-9_]+)"', text)
+    order = ["free", "under_500", "500_2000", "2000_5000", "over_5000"]
+    assert bands == [band for band in order if band in bands] and len(bands) >= 2
+    assert 'value="rating_desc"' not in text
