@@ -10,6 +10,7 @@ from marketplace.billing.invoice_models import (
     InvoiceSubsidy,
     InvoiceTax,
 )
+from marketplace.billing.ledger_models import JournalEntry, JournalLine
 from marketplace.billing.models import DeclaredAid, SubsidyAllocation, SubsidyProgramme
 from marketplace.bookings.models import Booking, BookingEvent, BookingEvidence, BookingMessage
 from marketplace.catalog.models import Offer
@@ -39,6 +40,8 @@ __all__ = [
     "InvoiceLine",
     "InvoiceSubsidy",
     "InvoiceTax",
+    "JournalEntry",
+    "JournalLine",
     "Label",
     "LabelDecision",
     "LabelReference",

@@ -7,9 +7,8 @@ note (`A-<year>-<n>`, its own series) to cancel one. Numbers come from a counter
 the issuing transaction (`allocate_number`), so a rollback gives the number back: no gap, no
 duplicate (DESIGN §3 rule 6).
 
-The functions flush and never commit: the caller owns the transaction. A later journal module
-posts its entry from the same transaction, right after `issue_invoice` / `issue_credit_note`
-return the document.
+The functions flush and never commit: the caller owns the transaction. Each document posts its
+journal entry (`billing.ledger`) in the same savepoint, so no invoice is without its entry.
 
 Decisions where the issue is silent (each one has a test):
 - Who issues: the provider's members, or nobody (`actor` None, "the system") when the provider
@@ -58,6 +57,7 @@ from marketplace.billing.invoice_models import (
     InvoiceSubsidy,
     InvoiceTax,
 )
+from marketplace.billing.ledger import record_credit_note, record_invoice_issued
 from marketplace.billing.models import AllocationStatus, SubsidyAllocation, SubsidyProgramme
 from marketplace.billing.money import format_euros, vat_amount
 from marketplace.bookings.lifecycle import State
@@ -644,6 +644,7 @@ def _issue(
     ]
     session.add(invoice)
     session.flush()
+    record_invoice_issued(session, invoice)
     record_event(
         session,
         actor,
@@ -827,6 +828,7 @@ def _credit(
     )
     session.add(note)
     session.flush()
+    record_credit_note(session, note)
     record_event(
         session,
         actor,
