@@ -1,10 +1,11 @@
-"""Command-line tasks: `flask --app wsgi users|labels|bookings|reference|demo …`."""
+"""Command-line tasks: `flask --app wsgi users|labels|bookings|ledger|reference|demo …`."""
 
 from __future__ import annotations
 
 import getpass
 import time
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -13,11 +14,15 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from marketplace.accounts import service
+from marketplace.billing.fec import write_fec
+from marketplace.billing.ledger import trial_balance
+from marketplace.billing.money import format_euros
 from marketplace.bookings.models import Booking
 from marketplace.bookings.operations import tick
 from marketplace.dbtypes import utcnow
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
+from marketplace.identifiers import is_valid_siren
 from marketplace.labels.operations import expire_lapsed_labels
 from marketplace.reference import sync_reference_data
 from marketplace.resources import sync_resources
@@ -27,6 +32,7 @@ from marketplace.search.sync import LOADER_EXTENSION, OfferLoader
 users_cli = AppGroup("users", help="Manage user accounts.")
 labels_cli = AppGroup("labels", help="Provider labels.")
 bookings_cli = AppGroup("bookings", help="Bookings: requests, quotes, agreements, deliveries.")
+ledger_cli = AppGroup("ledger", help="The journal: trial balance and exports for accountants.")
 reference_cli = AppGroup("reference", help="Regions, departments and categories.")
 demo_cli = AppGroup("demo", help="Demo data for trying the marketplace.")
 search_cli = AppGroup("search", help="The offer search index.")
@@ -71,6 +77,42 @@ def bookings_tick() -> None:
         booking = db.session.get(Booking, booking_id)  # in the session already: no query
         click.echo(f"{booking.reference if booking else booking_id}: {name}")
     click.echo(f"{len(fired)} transition(s) fired.")
+
+
+DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@ledger_cli.command("trial-balance")
+@click.option("--until", type=DAY, help="Last day counted (YYYY-MM-DD); default: all entries.")
+def ledger_trial_balance(until: datetime | None) -> None:
+    """Print debits, credits and balance per account, and the totals (which must agree)."""
+    balance = trial_balance(db.session(), until.date() if until else None)
+
+    def euros(cents: int) -> str:
+        return format_euros(cents, "en").rjust(16)
+
+    for account in balance.accounts:
+        name = f"{account.account:<6} {account.name[:44]:<44}"
+        amounts = (account.debit_cents, account.credit_cents, account.balance_cents)
+        click.echo(name + "".join(euros(cents) for cents in amounts))
+    click.echo(f"{'Total':<51}{euros(balance.debit_cents)}{euros(balance.credit_cents)}")
+    if not balance.balanced:
+        raise click.ClickException("Debits and credits differ: the journal is corrupt.")
+
+
+@ledger_cli.command("export-fec")
+@click.option("--until", type=DAY, required=True, help="Closing date (YYYY-MM-DD).")
+@click.option("--out", default=".", show_default=True, help="Folder to write the file into.")
+@click.option("--siren", help="The platform's SIREN (default: the PLATFORM_SIREN setting).")
+def ledger_export_fec(until: datetime, out: str, siren: str | None) -> None:
+    """Write the FEC (fichier des écritures comptables) of every entry up to --until."""
+    siren = siren or current_app.config.get("PLATFORM_SIREN", "")
+    if not is_valid_siren(siren or ""):
+        raise click.ClickException("Set PLATFORM_SIREN (or --siren) to the platform's SIREN.")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = write_fec(db.session(), siren, until.date(), folder)
+    click.echo(f"FEC written: {path}")
 
 
 @reference_cli.command("sync")
@@ -210,6 +252,7 @@ def worker_command(once: bool) -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (users_cli, labels_cli, bookings_cli, reference_cli, demo_cli, search_cli):
+    groups = (users_cli, labels_cli, bookings_cli, ledger_cli, reference_cli, demo_cli, search_cli)
+    for group in groups:
         app.cli.add_command(group)
     app.cli.add_command(worker_command)

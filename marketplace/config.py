@@ -87,6 +87,9 @@ def load_config(
         # basis points, whose triple is the late-payment penalty rate (Code de commerce L441-10)
         "INVOICE_PAYMENT_DAYS": int(env.get("INVOICE_PAYMENT_DAYS", "30")),
         "LEGAL_INTEREST_RATE_BP": int(env.get("LEGAL_INTEREST_RATE_BP", "276")),
+        # Ledger: the platform's SIREN names its FEC (<SIREN>FEC<AAAAMMJJ>.txt); empty refuses
+        # the export
+        "PLATFORM_SIREN": env.get("PLATFORM_SIREN", ""),
         # Internationalisation: French first
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",

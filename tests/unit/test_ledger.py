@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.billing.fec import (
-    FEC_COLUMNS,
     fec_amount,
     fec_filename,
     fec_text,
@@ -32,6 +31,7 @@ from marketplace.billing.ledger import (
 )
 from marketplace.billing.ledger_models import EntrySource, Journal, JournalEntry, JournalLine
 from marketplace.billing.models import SubsidyProgramme
+from tests.bookkeeping import assert_books_balance, assert_fec_balances, parse_fec
 from tests.factories import admin_user, company_user, programme, provider_user, published_offer
 from tests.invoicing import confirmed_booking
 
@@ -48,13 +48,6 @@ def _lines(entry: JournalEntry) -> list[tuple[str, int, int, int | None]]:
         )
         for line in entry.lines
     ]
-
-
-def assert_books_balance(session: Session) -> None:
-    """After every scenario: Σ debits = Σ credits, account by account summing to zero."""
-    balance = trial_balance(session)
-    assert balance.balanced
-    assert sum(account.balance_cents for account in balance.accounts) == 0
 
 
 @pytest.fixture
@@ -260,36 +253,6 @@ def test_journal_rows_never_change(session: Session) -> None:
 
 
 # --- Exports ---------------------------------------------------------------------------------
-
-
-def parse_fec(content: str) -> list[dict[str, str]]:
-    """The FEC back as rows, checking its shape: the header, 18 columns everywhere."""
-    lines = content.split("\r\n")
-    assert lines[-1] == ""
-    header, *rows = (line.split("|") for line in lines[:-1])
-    assert tuple(header) == FEC_COLUMNS
-    assert all(len(row) == 18 for row in rows)
-    return [dict(zip(FEC_COLUMNS, row, strict=True)) for row in rows]
-
-
-def fec_cents(amount: str) -> int:
-    whole, cents = amount.split(",")
-    assert len(cents) == 2
-    return int(whole) * 100 + int(cents)
-
-
-def assert_fec_balances(rows: list[dict[str, str]]) -> None:
-    """Balanced per entry and overall, dates AAAAMMJJ, entry numbers 1, 2, 3…"""
-    per_entry: dict[str, int] = {}
-    for row in rows:
-        for name in ("EcritureDate", "PieceDate", "ValidDate"):
-            assert len(row[name]) == 8 and row[name].isdigit()
-            date(int(row[name][:4]), int(row[name][4:6]), int(row[name][6:]))
-        debit, credit = fec_cents(row["Debit"]), fec_cents(row["Credit"])
-        assert (debit == 0) != (credit == 0)
-        per_entry[row["EcritureNum"]] = per_entry.get(row["EcritureNum"], 0) + debit - credit
-    assert all(total == 0 for total in per_entry.values())
-    assert sorted(map(int, per_entry)) == list(range(1, len(per_entry) + 1))
 
 
 def test_the_fec_parses_back_balanced(
