@@ -60,6 +60,7 @@ COUNT_KEYS = (
     "diagnoses",
     "programmes",
     "bookings",
+    "invoices",
 )
 EXPERT = "expert"
 

@@ -11,7 +11,9 @@ Idempotent by code (found programmes are left alone); it flushes and never commi
 The bookings are stories in `data/bookings.json`, played through the booking operations (the
 provider quotes, the company accepts the split it is shown, reservations are taken), so the
 programmes' budgets show what the demo agreements hold. A company's booking of an offer is
-recognised by the pair and left alone.
+recognised by the pair and left alone. Each confirmed booking that is not free is then invoiced
+by its provider (the volunteer's free session has nothing to invoice), so the demo's journal and
+FEC hold entries.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.accounts.service import find_user_by_email
+from marketplace.billing.invoices import invoice_of_booking, issue_invoice
 from marketplace.billing.programmes import ProgrammeData, create_programme, programme_by_code
+from marketplace.bookings.lifecycle import State
 from marketplace.bookings.models import Booking
 from marketplace.bookings.operations import (
     QuoteData,
@@ -87,7 +91,11 @@ def seed_demo_billing(session: Session, mailer: Mailer, today: date) -> dict[str
         create_programme(session, admin, spec.on(today))
         created += 1
     session.flush()
-    return {"programmes": (created, present), "bookings": _seed_bookings(session, mailer, today)}
+    return {
+        "programmes": (created, present),
+        "bookings": _seed_bookings(session, mailer, today),
+        "invoices": _seed_invoices(session, today),
+    }
 
 
 BOOKINGS: tuple[dict[str, Any], ...] = tuple(
@@ -132,6 +140,35 @@ def _seed_bookings(session: Session, mailer: Mailer, today: date) -> tuple[int, 
         for step in story["steps"]:
             _play(session, mailer, today, booking, step, story, company, provider)
         created += 1
+    session.flush()
+    return created, present
+
+
+def _seed_invoices(session: Session, today: date) -> tuple[int, int]:
+    """Invoice the stories' confirmed bookings that have a price, as their providers."""
+    created = present = 0
+    pairs = {(story["company"], story["provider"]) for story in BOOKINGS}
+    for company_login, provider_login in sorted(pairs):
+        company = _demo_user(session, company_login)
+        provider = _demo_user(session, provider_login)
+        assert company.company is not None and provider.provider is not None
+        bookings = session.scalars(
+            select(Booking)
+            .where(
+                Booking.company_id == company.company.id,
+                Booking.provider_id == provider.provider.id,
+                Booking.state == State.CONFIRMED,
+            )
+            .order_by(Booking.id)
+        ).all()
+        for booking in bookings:
+            if not (booking.agreement or {}).get("split", {}).get("incl_vat_cents"):
+                continue  # a free session: nothing to invoice
+            if invoice_of_booking(session, booking) is not None:
+                present += 1
+                continue
+            issue_invoice(session, provider, booking, today)
+            created += 1
     session.flush()
     return created, present
 

@@ -19,6 +19,8 @@ from marketplace import create_app
 from marketplace.accounts.models import Company, Provider, ProviderKind, User
 from marketplace.accounts.service import authenticate
 from marketplace.audit import AuditEvent
+from marketplace.billing.fec import fec_text
+from marketplace.billing.invoice_models import Invoice
 from marketplace.billing.models import (
     AllocationStatus,
     Funder,
@@ -46,6 +48,7 @@ from marketplace.labels.models import Label, LabelDecision, LabelReference, Labe
 from marketplace.mail import LogMailer, OutboundEmail
 from marketplace.reference import sync_reference_data
 from marketplace.taxonomy import CATEGORY_CODES
+from tests.bookkeeping import assert_books_balance, assert_fec_balances, parse_fec
 
 TODAY = date(2026, 3, 15)
 COUNTED = (
@@ -129,18 +132,19 @@ def test_seed_creates_providers_in_every_label_state(seeded: Seeded) -> None:
         "diagnoses": sum(len(takes) for takes in STORIES.values()),
         "programmes": len(PROGRAMMES),
         "bookings": len(BOOKINGS),
+        "invoices": 1,  # two confirmed bookings, one of them a free session
     }
 
 
 def test_demo_bookings_show_every_state_and_hold_subsidies(seeded: Seeded) -> None:
     """Does the demo hold a booking in each state a user meets, with the agreed ones' subsidies
-    reserved from the programmes' budgets?"""
+    reserved (committed, once invoiced) from the programmes' budgets?"""
     session = seeded.session
     states = {booking.state for booking in session.scalars(select(Booking))}
     assert states == set(State)
     reserved = session.scalar(
         select(func.sum(SubsidyAllocation.amount_cents)).where(
-            SubsidyAllocation.status == AllocationStatus.RESERVED
+            SubsidyAllocation.status.in_((AllocationStatus.RESERVED, AllocationStatus.COMMITTED))
         )
     )
     held = session.scalar(select(func.sum(SubsidyProgramme.allocated_cents)))
@@ -241,6 +245,18 @@ def test_seeding_twice_creates_nothing(seeded: Seeded) -> None:
     assert [login.email for login in again.logins] == [
         login.email for login in seeded.summary.logins
     ]
+
+
+def test_the_demo_fec_is_not_empty_and_balances(seeded: Seeded) -> None:
+    """Does the accountants' export of the demo hold its invoice, balanced?"""
+    session = seeded.session
+    (invoice,) = session.scalars(select(Invoice)).all()
+    assert invoice.subsidies_cents > 0 and invoice.company_share_cents > 0
+    rows = parse_fec(fec_text(session, TODAY))
+    assert {row["PieceRef"] for row in rows} == {invoice.number}
+    assert {row["CompteNum"] for row in rows} == {"411", "4687", "467"}
+    assert_fec_balances(rows)
+    assert_books_balance(session)
 
 
 def test_demo_programmes_stack_a_national_one_and_two_regional_ones(seeded: Seeded) -> None:
