@@ -15,7 +15,7 @@ from werkzeug.serving import run_simple
 
 from marketplace.accounts import service
 from marketplace.billing.fec import write_fec
-from marketplace.billing.ledger import trial_balance
+from marketplace.billing.ledger import trial_balance, unbalanced_entries
 from marketplace.billing.money import format_euros
 from marketplace.bookings.models import Booking
 from marketplace.bookings.operations import tick
@@ -96,8 +96,10 @@ def ledger_trial_balance(until: datetime | None) -> None:
         amounts = (account.debit_cents, account.credit_cents, account.balance_cents)
         click.echo(name + "".join(euros(cents) for cents in amounts))
     click.echo(f"{'Total':<51}{euros(balance.debit_cents)}{euros(balance.credit_cents)}")
-    if not balance.balanced:
-        raise click.ClickException("Debits and credits differ: the journal is corrupt.")
+    broken = unbalanced_entries(db.session())
+    if broken or not balance.balanced:
+        listed = ", ".join(map(str, broken[:20]))
+        raise click.ClickException(f"The journal is corrupt: unbalanced entries {listed}.")
 
 
 @ledger_cli.command("export-fec")

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from marketplace.billing.fec import FEC_COLUMNS
-from marketplace.billing.ledger import trial_balance
+from marketplace.billing.ledger import trial_balance, unbalanced_entries
 
 
 def assert_books_balance(session: Session) -> None:
@@ -15,6 +15,7 @@ def assert_books_balance(session: Session) -> None:
     balance = trial_balance(session)
     assert balance.balanced
     assert sum(account.balance_cents for account in balance.accounts) == 0
+    assert unbalanced_entries(session) == []
 
 
 def parse_fec(content: str) -> list[dict[str, str]]:

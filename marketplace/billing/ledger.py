@@ -310,6 +310,32 @@ def journal(session: Session, filters: JournalFilters | None = None) -> list[Jou
     return list(session.scalars(journal_query(filters)))
 
 
+def unbalanced_entries(session: Session) -> list[int]:
+    """Entries whose lines do not add up to their total and count: none, unless someone wrote
+    past the service on SQLite (which checks lines as they come, not at commit) — or a bug."""
+    sums = (
+        select(
+            JournalLine.entry_id,
+            func.sum(JournalLine.debit_cents).label("debits"),
+            func.sum(JournalLine.credit_cents).label("credits"),
+            func.count().label("lines"),
+        )
+        .group_by(JournalLine.entry_id)
+        .subquery()
+    )
+    query = (
+        select(JournalEntry.id)
+        .outerjoin(sums, sums.c.entry_id == JournalEntry.id)
+        .where(
+            (func.coalesce(sums.c.debits, 0) != JournalEntry.total_cents)
+            | (func.coalesce(sums.c.credits, 0) != JournalEntry.total_cents)
+            | (func.coalesce(sums.c.lines, 0) != JournalEntry.line_count)
+        )
+        .order_by(JournalEntry.id)
+    )
+    return list(session.scalars(query))
+
+
 def entry_of(session: Session, source: EntrySource, source_id: int) -> JournalEntry | None:
     """The entry an event posted, if any."""
     return session.scalar(

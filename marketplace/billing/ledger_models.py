@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -23,8 +24,9 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace.accounts.models import Company, Provider, enum_column
 from marketplace.billing.models import SubsidyProgramme
@@ -144,3 +146,18 @@ class JournalLine(Model):
             name="one_third_party_at_most",
         ),
     )
+
+
+class PostedEntry(RuntimeError):
+    """Code tried to change or delete a posted journal row (a bug: post a reversal instead)."""
+
+
+@event.listens_for(Session, "before_flush")
+def guard_posted_entries(session: Session, _context: Any, _instances: Any) -> None:
+    """Refuse, at every ORM flush, a change or deletion of a journal entry or line (the
+    database refuses changes too; deletions only on PostgreSQL, where they unbalance)."""
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, JournalEntry | JournalLine) and (
+            obj in session.deleted or session.is_modified(obj, include_collections=False)
+        ):
+            raise PostedEntry(f"{obj!r} is posted: it never changes")

@@ -28,8 +28,15 @@ from marketplace.billing.ledger import (
     journal,
     post_entry,
     trial_balance,
+    unbalanced_entries,
 )
-from marketplace.billing.ledger_models import EntrySource, Journal, JournalEntry, JournalLine
+from marketplace.billing.ledger_models import (
+    EntrySource,
+    Journal,
+    JournalEntry,
+    JournalLine,
+    PostedEntry,
+)
 from marketplace.billing.models import SubsidyProgramme
 from tests.bookkeeping import assert_books_balance, assert_fec_balances, parse_fec
 from tests.factories import admin_user, company_user, programme, provider_user, published_offer
@@ -218,6 +225,7 @@ def test_the_database_accepts_a_balanced_raw_entry(session: Session) -> None:
     _raw_line(session, 2, "411", 0, 100)
     _check_deferred(session)
     assert_books_balance(session)
+    assert unbalanced_entries(session) == []
 
 
 def test_the_database_refuses_an_unbalanced_entry(session: Session) -> None:
@@ -236,6 +244,18 @@ def test_the_database_refuses_lines_beyond_the_entry_total(session: Session) -> 
         _raw_line(session, 2, "411", 0, 100)
         _raw_line(session, 3, "411", 0, 50)
         _check_deferred(session)
+
+
+def test_an_incomplete_entry_is_found_and_refused_at_commit_on_postgresql(
+    session: Session,
+) -> None:
+    """SQLite checks lines as they come, so only the check finds an entry left short there."""
+    _raw_entry(session, 100, 2)
+    _raw_line(session, 1, "512", 100, 0)
+    assert unbalanced_entries(session) == [900]
+    if session.get_bind().dialect.name == "postgresql":
+        with pytest.raises(DBAPIError):
+            _check_deferred(session)
 
 
 def test_the_database_refuses_a_line_with_both_sides(session: Session) -> None:
@@ -294,3 +314,15 @@ def test_the_journal_csv(
     assert header.startswith("date;journal;entry;piece;account")
     assert len(rows) == 4 and all(invoice.number in row for row in rows)
     assert session.scalar(select(func.count()).select_from(JournalLine)) == 4
+
+
+def test_the_orm_refuses_to_change_or_delete_a_posted_entry(session: Session) -> None:
+    entry = _post(session, [Line("512", "x", debit_cents=100), Line("411", "x", credit_cents=100)])
+    entry.lines[0].label = "autre"
+    with pytest.raises(PostedEntry):
+        session.flush()
+    session.rollback()
+    entry = _post(session, [Line("512", "x", debit_cents=100), Line("411", "x", credit_cents=100)])
+    session.delete(entry)
+    with pytest.raises(PostedEntry):
+        session.flush()
