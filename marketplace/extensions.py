@@ -49,20 +49,17 @@ api = Api()
 
 
 def make_sqlite_transactional(engine: Engine) -> None:
-    """Let SQLAlchemy open SQLite's transactions itself (the pysqlite recipe).
+    """Make a SAVEPOINT on SQLite sit inside a transaction, as on PostgreSQL.
 
     Python's sqlite3 driver only begins a transaction before a write, so a SAVEPOINT taken
-    before any write runs outside one, and releasing it commits: a refusal inside a savepoint
-    was rolled back, but the work before it stayed even when the caller rolled back. With
-    the driver's own handling off, every transaction starts with an explicit BEGIN.
+    before any write ran outside one, and releasing it committed: work a caller later rolled
+    back stayed. Beginning the transaction first, only then, keeps the driver's behaviour for
+    everything else (reads outside a transaction take no lock another request would wait on).
     """
     if engine.dialect.name != "sqlite":
         return
 
-    @event.listens_for(engine, "connect")
-    def _driver_leaves_transactions_to_us(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+    @event.listens_for(engine, "savepoint")
+    def _begin_before_a_savepoint(connection: Any, _name: str) -> None:
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN")
