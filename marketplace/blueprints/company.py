@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
 from marketplace.auth import company_required, current_actor, current_company, login_required
@@ -312,8 +312,9 @@ def agreement_pdf(booking_id: int) -> Response:
 # --- Mes factures ---------------------------------------------------------------------------
 
 
-def owed_cents(query: Any) -> int:
-    """The company's share of its invoices that are not cancelled (payments come later)."""
+def owed_cents(query: Select[Invoice]) -> int:
+    """The company's share of its invoices that are not cancelled (payments come in later:
+    until then this is what it owes at most)."""
     issued = query.where(Invoice.status == InvoiceStatus.ISSUED).order_by(None)
     subquery = issued.subquery()
     total = db.session.scalar(select(func.coalesce(func.sum(subquery.c.company_share_cents), 0)))

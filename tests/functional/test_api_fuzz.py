@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.accounts.schemas import SIRET_PATTERN, VAT_PATTERN
 from marketplace.accounts.tokens import create_token
+from marketplace.billing.invoices import issue_credit_note, issue_invoice
 from marketplace.billing.programmes import ProgrammeData, create_programme
 from marketplace.blueprints.api.programmes import EXAMPLE_CODE
 from marketplace.bookings.operations import RequestData, request_booking
@@ -47,6 +48,7 @@ from marketplace.identifiers import (
 from marketplace.mail import LogMailer
 from tests.factories import admin_user, approved_label, company_user, pending_label, provider_user
 from tests.functional.test_diagnosis_pages import answers
+from tests.invoicing import confirmed_booking
 
 pytestmark = pytest.mark.fuzz
 
@@ -113,6 +115,11 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "GET /api/v1/me/de-minimis",
         "POST /api/v1/me/de-minimis/declarations",
         "DELETE /api/v1/me/de-minimis/declarations/{aid_id}",
+        "GET /api/v1/invoices",
+        "GET /api/v1/invoices/{invoice_id}",
+        "GET /api/v1/invoices/{invoice_id}/pdf",
+        "GET /api/v1/credit-notes/{credit_note_id}",
+        "GET /api/v1/credit-notes/{credit_note_id}/pdf",
     ),
     "provider": (
         "POST /api/v1/labels",
@@ -123,6 +130,8 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "POST /api/v1/bookings/{booking_id}/propose_quote",
         "POST /api/v1/bookings/{booking_id}/decline",
         "POST /api/v1/bookings/{booking_id}/mark_delivered",
+        "POST /api/v1/invoices",
+        "POST /api/v1/invoices/{invoice_id}/credit-notes",
     ),
     "admin": (
         "GET /api/v1/labels",
@@ -194,11 +203,6 @@ def build_world(session: Session) -> dict[str, User]:
     """One user per role, and ids to find: a diagnosis, two labels, an offer in each status,
     a subsidy programme (with the code the document gives as an example)."""
     admin = admin_user(session)
-    create_programme(
-        session,
-        admin,
-        ProgrammeData(funder="state", code=EXAMPLE_CODE, name="Chèque France Num", rate_bp=5000),
-    )
     company = company_user(session)
     assert company.company is not None
     submit_diagnosis(session, company, company.company, answers("worst"))
@@ -217,6 +221,22 @@ def build_world(session: Session) -> dict[str, User]:
     # Bookings to find, waiting for the provider's quote.
     for _ in range(2):
         request_booking(session, company, published, RequestData(), LogMailer(), date.today())
+    # Invoices to find (none subsidised): one cancelled by a credit note, one issued; and a
+    # booking to invoice.
+    today = date.today()
+    cancelled, issued, _ready = (
+        confirmed_booking(session, company, provider, published, today) for _ in range(3)
+    )
+    issue_credit_note(
+        session, provider, issue_invoice(session, provider, cancelled, today), "Erreur", today
+    )
+    issue_invoice(session, provider, issued, today)
+    # The programme last: no booking draws on its budget, so that any change to it is valid.
+    create_programme(
+        session,
+        admin,
+        ProgrammeData(funder="state", code=EXAMPLE_CODE, name="Chèque France Num", rate_bp=5000),
+    )
     return {"company": company, "provider": provider, "admin": admin}
 
 

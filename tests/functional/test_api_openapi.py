@@ -49,6 +49,12 @@ API_PATHS = {
     "/api/v1/me/de-minimis": {"get"},
     "/api/v1/me/de-minimis/declarations": {"post"},
     "/api/v1/me/de-minimis/declarations/{aid_id}": {"delete"},
+    "/api/v1/invoices": {"get", "post"},
+    "/api/v1/invoices/{invoice_id}": {"get"},
+    "/api/v1/invoices/{invoice_id}/pdf": {"get"},
+    "/api/v1/invoices/{invoice_id}/credit-notes": {"post"},
+    "/api/v1/credit-notes/{credit_note_id}": {"get"},
+    "/api/v1/credit-notes/{credit_note_id}/pdf": {"get"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -108,3 +114,11 @@ def test_money_is_documented_as_integer_cents(client: FlaskClient) -> None:
         "similar_projects_turnover_cents"
     ]
     assert field["type"] == "integer"
+
+
+def test_pdf_downloads_are_documented_as_binary(client: FlaskClient) -> None:
+    """Do the PDF operations say they answer application/pdf bytes, not JSON?"""
+    doc = openapi(client)
+    for path in ("/api/v1/invoices/{invoice_id}/pdf", "/api/v1/credit-notes/{credit_note_id}/pdf"):
+        content = doc["paths"][path]["get"]["responses"]["200"]["content"]
+        assert content == {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}

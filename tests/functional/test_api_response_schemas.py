@@ -37,6 +37,7 @@ from tests.factories import (
 from tests.functional.test_api_labels import application_body
 from tests.functional.test_api_offers import body as offer_body
 from tests.functional.test_api_openapi import openapi
+from tests.invoicing import agreed_booking, confirmed_booking
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMAS = "#/components/schemas/"
@@ -63,6 +64,7 @@ NULLABLE = {
         "wished_start",
     },
     "BookingEvent": {"by", "from_state"},
+    "Invoice": {"buyer_vat_number", "cancelled_at", "credit_note_id", "seller_vat_number"},
     "LedgerEntry": {"booking_id", "declared_aid_id"},
     "Quote": {"end", "start"},
     "Decision": {"actor", "valid_until"},
@@ -426,6 +428,66 @@ def test_bookings(app: Flask, api: Api) -> None:
     api.call("POST", "/api/v1/me/de-minimis/declarations", 201, headers=company, json=declaration)
     ledger = api.call("GET", "/api/v1/me/de-minimis", 200, headers=company)
     assert ledger["entries"][0]["declared_aid_id"] is not None
+
+
+def test_invoices_and_credit_notes(app: Flask, api: Api) -> None:
+    """Do an invoice and its credit note read as documented, issued, listed and refused; and
+    do the PDF operations answer the content type the document gives them?"""
+    with app.app_context():
+        admin = admin_user(db.session)
+        expert = provider_user(db.session)
+        company = company_user(db.session)
+        programme(db.session, admin, budget_cents=10**9)
+        offer = published_offer(db.session, expert, admin)
+        booking_id = confirmed_booking(db.session, company, expert, offer, date.today()).id
+        agreed_id = agreed_booking(db.session, company, expert, offer, date.today()).id
+        provider, buyer = bearer_for(expert), bearer_for(company)
+        db.session.commit()
+    invoices = "/api/v1/invoices"
+    body = {"booking_id": agreed_id}
+    api.call("POST", invoices, 409, headers=provider, json=body)
+    invoice = api.call("POST", invoices, 201, headers=provider, json={"booking_id": booking_id})
+    assert invoice["credit_note_id"] is None and invoice["subsidies"]
+    api.call("POST", invoices, 409, headers=provider, json={"booking_id": booking_id})
+    api.call("POST", invoices, 403, headers=buyer, json={"booking_id": booking_id})
+    listed = api.call("GET", invoices, 200, headers=buyer, query={"status": "issued"})
+    assert [item["id"] for item in listed["items"]] == [invoice["id"]]
+    one = invoices + "/{invoice_id}"
+    api.call("GET", one, 200, headers=buyer, invoice_id=invoice["id"])
+    note = api.call(
+        "POST",
+        one + "/credit-notes",
+        201,
+        headers=provider,
+        json={"reason": "Erreur de quantité"},
+        invoice_id=invoice["id"],
+    )
+    api.call(
+        "POST",
+        one + "/credit-notes",
+        409,
+        headers=provider,
+        json={"reason": "Bis"},
+        invoice_id=invoice["id"],
+    )
+    cancelled = api.call("GET", one, 200, headers=buyer, invoice_id=invoice["id"])
+    assert cancelled["credit_note_id"] == note["id"] and cancelled["cancelled_at"] is not None
+    api.call(
+        "GET",
+        "/api/v1/credit-notes/{credit_note_id}",
+        200,
+        headers=buyer,
+        credit_note_id=note["id"],
+    )
+    api.call("GET", one, 404, headers=buyer, invoice_id=invoice["id"] + 1)
+    for path, ids in (
+        (one + "/pdf", {"invoice_id": invoice["id"]}),
+        ("/api/v1/credit-notes/{credit_note_id}/pdf", {"credit_note_id": note["id"]}),
+    ):
+        response = api.client.get(path.format(**ids), headers=buyer)
+        documented = api.document["paths"][path]["get"]["responses"]["200"]["content"]
+        assert response.status_code == 200 and response.mimetype in documented
+        assert response.data.startswith(b"%PDF")
 
 
 def test_error_bodies(app: Flask, api: Api) -> None:

@@ -12,6 +12,7 @@ def register_api(api: Api) -> None:
         bookings,
         deminimis,
         diagnosis,
+        invoices,
         labels,
         me,
         offers,
@@ -21,8 +22,9 @@ def register_api(api: Api) -> None:
     )
 
     modules = (auth, me, providers, labels, diagnosis, offers, search, programmes)
-    for module in (*modules, bookings, deminimis):
+    for module in (*modules, bookings, deminimis, invoices):
         api.register_blueprint(module.bp)
+    api.register_blueprint(invoices.credit_notes_bp)
     document_cross_field_rules(api)
 
 
