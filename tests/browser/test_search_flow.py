@@ -55,6 +55,7 @@ def test_from_diagnosis_to_recommended_offers_and_search(
     page.fill("#q", "cybersecurite")
     page.click(".search-bar button[type=submit]")
     expect(page.locator(f".offer-hit a[href$='/offers/{catalogue['audit']}']")).to_be_visible()
+    page.click("details[data-facet=delivery] > summary")  # filters are folded until used
     page.check("#f-delivery-on_site")
     page.click(".facets button[type=submit]")
     expect(page.locator(".offer-hit")).to_have_count(1)
