@@ -15,8 +15,11 @@ from facturx import get_xml_from_pdf
 from flask import Flask
 from sqlalchemy import select
 
+from marketplace.accounts.models import User
 from marketplace.billing.invoice_models import CreditNote, Invoice, InvoiceStatus
+from marketplace.billing.invoices import issue_invoice
 from marketplace.billing.money import format_euros
+from marketplace.bookings.models import Booking
 from marketplace.extensions import db
 from tests.browser.test_booking_journey import (
     log_in,
@@ -35,6 +38,7 @@ COMPANY_EMAIL = "cave.factures@example.fr"
 PROVIDER_EMAIL = "atelier.factures@example.fr"
 ADMIN_EMAIL = "admin.factures@example.fr"
 WIDTHS = (1280, 375)
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
 @dataclass
@@ -136,3 +140,42 @@ def test_issue_download_and_cancel_an_invoice(app: Flask, page: Page, billing: B
     log_in(page, ADMIN_EMAIL)
     fits_every_width(page, "/admin/invoices/")
     fits_every_width(page, f"/admin/invoices/{invoice_id}")
+
+
+def test_every_invoice_page_is_accessible(app: Flask, page: Page, billing: Billing) -> None:
+    """Does every invoice page of each role pass axe (WCAG 2.1 A and AA: nothing critical or
+    serious), with an invoice issued and one cancelled by a credit note?"""
+    from axe_playwright_python.sync_playwright import Axe
+
+    with app.app_context():
+        booking = db.session.get(Booking, billing.booking_id)
+        assert booking is not None
+        expert = db.session.scalars(select(User).where(User.email == PROVIDER_EMAIL)).one()
+        invoice = issue_invoice(db.session, expert, booking, date.today())
+        db.session.commit()
+        invoice_id = invoice.id
+    pages = {
+        PROVIDER_EMAIL: [
+            "/provider/invoices/",
+            f"/provider/invoices/{invoice_id}",
+            f"/provider/invoices/{invoice_id}/credit-note",
+            f"/provider/bookings/{billing.booking_id}",
+        ],
+        COMPANY_EMAIL: ["/invoices/", f"/invoices/{invoice_id}", f"/bookings/{billing.booking_id}"],
+        ADMIN_EMAIL: ["/admin/invoices/", f"/admin/invoices/{invoice_id}"],
+    }
+    axe, problems = Axe(), {}
+    for email, paths in pages.items():
+        log_in(page, email)
+        for path in paths:
+            response = page.goto(path)
+            assert response is not None and response.status == 200, path
+            violations = [
+                (v["id"], v["impact"], v["nodes"][0]["target"])
+                for v in axe.run(page, options=WCAG).response["violations"]
+                if v["impact"] in ("critical", "serious")
+            ]
+            if violations:
+                problems[f"{email} {path}"] = violations
+        log_out(page)
+    assert problems == {}
