@@ -294,3 +294,29 @@ def test_the_provider_chooses_automatic_invoicing(app: Flask, world: World) -> N
     provider.post("/provider/invoices/settings", data={})
     with app.app_context():
         assert user(world.provider).provider.auto_invoice is False  # type: ignore[union-attr]
+
+
+def test_lists_are_paginated(app: Flask, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("marketplace.blueprints.invoice_pages.PER_PAGE", 1)
+    first = issued(app, world)
+    with app.app_context():
+        booking = confirmed_booking(
+            db.session,
+            user(world.company),
+            user(world.provider),
+            db.session.scalars(select(Offer)).one(),
+            TODAY,
+        )
+        second = issue_invoice(db.session, user(world.provider), booking, TODAY).id
+        db.session.commit()
+    for email, url in (
+        (world.provider, "/provider/invoices/"),
+        (world.company, "/invoices/"),
+        (world.admin, "/admin/invoices/"),
+    ):
+        client = as_user(app, email)
+        top = client.get(url).get_data(as_text=True)
+        assert f'data-invoice="{second}"' in top and f'data-invoice="{first}"' not in top
+        assert 'rel="next"' in top
+        last = client.get(url + "?page=2").get_data(as_text=True)
+        assert f'data-invoice="{first}"' in last and 'rel="prev"' in last
