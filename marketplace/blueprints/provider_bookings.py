@@ -80,7 +80,9 @@ def _render_booking(booking: Booking, status: int = 200, **forms: Any) -> tuple[
         delivery_form=forms.get("delivery_form") or DeliveryForm(formdata=None),
         message_form=forms.get("message_form") or MessageForm(formdata=None),
         invoice=invoice_of_booking(db.session(), booking),
-        can_invoice=booking.state == State.CONFIRMED,
+        # A free session (a volunteer's) has nothing to invoice.
+        can_invoice=booking.state == State.CONFIRMED
+        and bool(booking.agreement and booking.agreement["split"]["incl_vat_cents"]),
     ), status
 
 

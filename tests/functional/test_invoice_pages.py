@@ -320,3 +320,20 @@ def test_lists_are_paginated(app: Flask, world: World, monkeypatch: pytest.Monke
         assert 'rel="next"' in top
         last = client.get(url + "?page=2").get_data(as_text=True)
         assert f'data-invoice="{first}"' in last and 'rel="prev"' in last
+
+
+def test_a_free_session_offers_no_invoice(app: Flask, world: World) -> None:
+    with app.app_context():
+        offer = db.session.scalars(select(Offer)).one()
+        free = confirmed_booking(
+            db.session, user(world.company), user(world.provider), offer, TODAY, unit_price_cents=0
+        )
+        db.session.commit()
+        free_id = free.id
+    provider = as_user(app, world.provider)
+    assert 'id="issue-invoice"' not in provider.get(f"/provider/bookings/{free_id}").get_data(
+        as_text=True
+    )
+    provider.post(f"/provider/bookings/{free_id}/invoice")  # refused with the reason
+    with app.app_context():
+        assert db.session.scalar(select(Invoice)) is None
