@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from flask import Flask
@@ -183,3 +184,12 @@ def test_facet_values_come_in_their_natural_order(client: FlaskClient, catalogue
     order = ["free", "under_500", "500_2000", "2000_5000", "over_5000"]
     assert bands == [band for band in order if band in bands] and len(bands) >= 2
     assert 'value="rating_desc"' not in text
+
+
+def test_headings_do_not_skip_a_level(client: FlaskClient, catalogue: dict[str, int]) -> None:
+    """Screen-reader users move by headings: h1, then h2, then each hit's h3."""
+    levels = [
+        int(n) for n in re.findall(r"<h([1-6])", client.get("/search").get_data(as_text=True))
+    ]
+    assert levels[:3] == [1, 2, 3]
+    assert all(b - a <= 1 for a, b in pairwise(levels))
