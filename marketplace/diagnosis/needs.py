@@ -21,6 +21,7 @@ from marketplace.diagnosis.questionnaire import (
     QuestionnaireError,
     Text,
     load_questionnaire,
+    variant_problems,
 )
 from marketplace.taxonomy import CATEGORY_CODES
 
@@ -102,6 +103,7 @@ def rule_problems(rules: tuple[Rule, ...], questionnaire: Questionnaire) -> list
             problems.append(f"rule {rule.id}: unknown priority {rule.priority}")
         if not rule.reason.get("fr") or not rule.reason.get("en"):
             problems.append(f"rule {rule.id}: reason needs fr and en")
+        problems.extend(variant_problems(f"rule {rule.id} reason", rule.reason))
         problems.extend(
             f"rule {rule.id}: {p}" for p in _condition_problems(rule.when, questionnaire)
         )

@@ -2,14 +2,17 @@
 
 A questionnaire version is a folder under `data/` (`v1/questionnaire.json`, `v1/needs.json`).
 Versions are never edited once released: a new version is a new folder, so old diagnoses can
-always be read and compared.
+always be read and compared. The one exception changes no score: a text about a dated fact may
+gain the wording it takes once its day has come (`as_of`).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,13 +28,43 @@ SCALE_VALUES = (0, 1, 2, 3, 4, 5)
 TRISTATE_POINTS = {"no": 0, "partially": 1, "yes": 2}
 DIMENSION_CODES = ("strategy", "readiness", "human", "data", "automation", "green")
 
-Text = dict[str, str]  # {"fr": ..., "en": ...}
+# {"fr": ..., "en": ...}; a text about a dated fact may add {"after": {"YYYY-MM-DD": {"fr":
+# ..., "en": ...}}}: its wording from that day on (see `as_of`).
+Text = dict[str, Any]
 Answer = str | int | list[str]
 
 
-def localized(text: Text, locale: str) -> str:
-    """The text in the reader's language, French when it is missing."""
-    return text.get(locale) or text.get("fr") or next(iter(text.values()), "")
+def as_of(text: Mapping[str, Any], today: date | None = None) -> dict[str, str]:
+    """The text's wording on `today`: its latest "after" variant whose day has come.
+
+    Facts with a date ("vous devrez recevoir des factures électroniques dès septembre 2026")
+    must read right on any day, including after it, and stored diagnoses keep the variants.
+    """
+    wording = {key: value for key, value in text.items() if key != "after"}
+    today = today or date.today()
+    for day, variant in sorted((text.get("after") or {}).items()):
+        if date.fromisoformat(day) <= today:
+            wording = dict(variant)
+    return wording
+
+
+def localized(text: Mapping[str, Any], locale: str, today: date | None = None) -> str:
+    """The text in the reader's language, French when it is missing, worded for today."""
+    wording = as_of(text, today)
+    return wording.get(locale) or wording.get("fr") or next(iter(wording.values()), "")
+
+
+def variant_problems(where: str, text: Mapping[str, Any]) -> list[str]:
+    """Each dated variant of a text needs both languages and a real date."""
+    problems = []
+    for day, variant in (text.get("after") or {}).items():
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            problems.append(f"{where}: {day!r} is not a date (YYYY-MM-DD)")
+        if not variant.get("fr") or not variant.get("en"):
+            problems.append(f"{where}: the variant after {day} needs fr and en")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -183,6 +216,7 @@ def format_problems(q: Questionnaire) -> list[str]:
         problems.append("question ids must be unique")
     for question in q.questions:
         where = f"question {question.id}"
+        problems.extend(variant_problems(f"{where} help", question.help))
         if question.type not in QUESTION_TYPES:
             problems.append(f"{where}: unknown type {question.type}")
         if question.dimension not in DIMENSION_CODES:

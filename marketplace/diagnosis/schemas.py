@@ -4,14 +4,15 @@ recommends (GET …/recommendations).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import fields, post_load
+from marshmallow import fields, post_load, pre_dump
 
 from marketplace.catalog.schemas import IndexedOfferSchema
 from marketplace.diagnosis.needs import PRIORITY_RANK
-from marketplace.diagnosis.questionnaire import DIMENSION_CODES, QUESTION_TYPES
+from marketplace.diagnosis.questionnaire import DIMENSION_CODES, QUESTION_TYPES, as_of
 from marketplace.resources import ResourceKind, ResourceLevel
 from marketplace.schemas import (
     ApiSchema,
@@ -24,10 +25,16 @@ from marketplace.schemas import (
 
 
 class LocalizedTextSchema(ApiSchema):
-    """A text in both languages: clients show the one they need (French is the reference)."""
+    """A text in both languages: clients show the one they need (French is the reference).
+
+    A text about a dated fact is sent as worded today (`questionnaire.as_of`)."""
 
     fr = fields.String(required=True)
     en = fields.String(required=True)
+
+    @pre_dump
+    def worded_today(self, text: Any, **_kwargs: Any) -> Any:
+        return as_of(text) if isinstance(text, Mapping) else text
 
 
 class OptionalTextSchema(ApiSchema):
@@ -35,6 +42,10 @@ class OptionalTextSchema(ApiSchema):
 
     fr = fields.String()
     en = fields.String()
+
+    @pre_dump
+    def worded_today(self, text: Any, **_kwargs: Any) -> Any:
+        return as_of(text) if isinstance(text, Mapping) else text
 
 
 def optional_text() -> fields.Nested:
