@@ -470,3 +470,19 @@ def test_scale_questions_offer_every_level(app: Flask, client: FlaskClient) -> N
     html = client.get(f"/diagnosis/take/{page}").get_data(as_text=True)
     for level in range(6):
         assert f'id="{scale.id}-{level}"' in html
+
+
+def test_each_need_of_the_result_links_to_its_offers(app: Flask, client: FlaskClient) -> None:
+    """The way forward sits with each need, not only at the bottom of a long page."""
+    from marketplace.diagnosis.operations import submit_diagnosis
+
+    with app.app_context():
+        user = company_user(db.session, "besoins@example.fr")
+        diagnosis = submit_diagnosis(db.session, user, user.company, answers("worst"))
+        codes, diagnosis_id = [n["need"] for n in diagnosis.needs], diagnosis.id
+        db.session.commit()
+    login(client, "besoins@example.fr")
+    page = client.get(f"/diagnosis/{diagnosis_id}").get_data(as_text=True)
+    assert codes and all(f'href="/recommended#need-{code}"' in page for code in codes)
+    recommended = client.get("/recommended").get_data(as_text=True)
+    assert all(f'id="need-{code}"' in recommended for code in codes)
