@@ -25,6 +25,7 @@ from marketplace.diagnosis.operations import (
     get_draft,
     latest_diagnosis,
     save_draft,
+    starting_answers,
     submit_diagnosis,
 )
 from marketplace.diagnosis.questionnaire import (
@@ -157,8 +158,7 @@ def take(page: int) -> str | Response | tuple[str, int]:
         abort(404)
     company = current_user.company
     if request.method == "GET":
-        draft = get_draft(db.session(), company)
-        return _take_page(questionnaire, page, dict(draft.answers or {}) if draft else {}, {})
+        return _take_page(questionnaire, page, starting_answers(db.session(), company), {})
 
     action = request.form.get("action", "next")
     questions = questionnaire.questions_of(questionnaire.dimensions[page - 1].code)
@@ -182,7 +182,11 @@ def take(page: int) -> str | Response | tuple[str, int]:
         # Show exactly what was submitted on this page, not older draft answers.
         return _take_page(questionnaire, page, answers, errors), 422
     if action == "later" or (action == "previous" and page == 1):
-        flash(_("Your answers are saved. You can resume at any time."), "success")
+        draft = get_draft(db.session(), company)
+        if draft is not None and draft.answers:
+            flash(_("Your answers are saved. You can resume at any time."), "success")
+        else:
+            flash(_("Nothing to save yet: you can start whenever you like."), "info")
         return redirect(url_for("diagnosis.overview"))
     if action == "previous":
         return redirect(url_for("diagnosis.take", page=page - 1))

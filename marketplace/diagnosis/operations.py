@@ -39,6 +39,19 @@ def get_draft(session: Session, company: Company) -> DiagnosisDraft | None:
     return draft
 
 
+def starting_answers(session: Session, company: Company) -> dict[str, Any]:
+    """What the questionnaire shows pre-filled: the draft's answers, over those of the last
+    diagnosis (same version), so a retake starts from where the company stood."""
+    draft = get_draft(session, company)
+    previous = latest_diagnosis(session, company)
+    answers = (
+        dict(previous.answers or {})
+        if previous is not None and previous.questionnaire_version == CURRENT_VERSION
+        else {}
+    )
+    return {**answers, **(dict(draft.answers or {}) if draft else {})}
+
+
 def save_draft(
     session: Session, actor: User, company: Company, answers: dict[str, Any], page: int
 ) -> DiagnosisDraft:

@@ -486,3 +486,31 @@ def test_each_need_of_the_result_links_to_its_offers(app: Flask, client: FlaskCl
     assert codes and all(f'href="/recommended#need-{code}"' in page for code in codes)
     recommended = client.get("/recommended").get_data(as_text=True)
     assert all(f'id="need-{code}"' in recommended for code in codes)
+
+
+def test_a_retake_starts_from_the_last_answers(app: Flask, client: FlaskClient) -> None:
+    """The company changes what moved, rather than answering everything again."""
+    from marketplace.diagnosis.operations import submit_diagnosis
+
+    with app.app_context():
+        user = company_user(db.session, "reprise@example.fr")
+        last = submit_diagnosis(db.session, user, user.company, answers("worst"))
+        first_page = load_questionnaire().questions_of(load_questionnaire().dimensions[0].code)
+        expected = {q.id: last.answers[q.id] for q in first_page}
+        db.session.commit()
+    login(client, "reprise@example.fr")
+    page = client.get("/diagnosis/take/1").get_data(as_text=True)
+    checked = dict(re.findall(r'name="([a-z_]+)" id="[^"]*" value="([^"]+)"\s*checked', page))
+    single = {qid: value for qid, value in expected.items() if isinstance(value, str)}
+    assert single and all(checked.get(qid) == value for qid, value in single.items())
+
+
+def test_saving_for_later_without_an_answer_says_nothing_was_saved(client: FlaskClient, app: Flask):
+    with app.app_context():
+        company_user(db.session, "rien@example.fr")
+        db.session.commit()
+    login(client, "rien@example.fr")
+    response = client.post("/diagnosis/take/1", data={"action": "later"}, follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert "Nothing to save yet" in text or "Rien à enregistrer" in text
+    assert "answers are saved" not in text and "réponses sont enregistrées" not in text
