@@ -151,7 +151,7 @@ def recommended_page(client: FlaskClient) -> list[dict[str, Any]]:
     """Per need section of "recommended for you", in order: offers (id, title) and the count
     of its "see all" link (None without one)."""
     page = client.get("/recommended").get_data(as_text=True)
-    sections = re.findall(r'<section class="panel">(.*?)</section>', page, re.S)
+    sections = re.findall(r'<section class="panel"[^>]*>(.*?)</section>', page, re.S)
     groups = []
     for section in sections:
         see_all = re.search(r'<a href="/search\?need=[^"]*&amp;region=[^"]*">[^<]*?(\d+)', section)
