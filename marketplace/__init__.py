@@ -105,6 +105,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from marketplace.blueprints import (
+        about,
         account,
         admin,
         admin_bookings,
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bookings,
         admin_invoices,
         health,
+        about,
     ):
         app.register_blueprint(module.bp)
     register_api(api)

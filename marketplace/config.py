@@ -90,6 +90,8 @@ def load_config(
         # Ledger: the platform's SIREN names its FEC (<SIREN>FEC<AAAAMMJJ>.txt); empty refuses
         # the export
         "PLATFORM_SIREN": env.get("PLATFORM_SIREN", ""),
+        # Shown on the contact, legal-notice and personal-data pages
+        "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "contact@croissance-connectee.fr"),
         # Internationalisation: French first
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",

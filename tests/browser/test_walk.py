@@ -80,6 +80,11 @@ def walk(app: Flask) -> Iterator[dict[str | None, list[str]]]:
                 "/register/company",
                 "/register/provider",
                 "/password/forgot",
+                "/mentions-legales",
+                "/donnees-personnelles",
+                "/accessibilite",
+                "/plan-du-site",
+                "/contact",
             ],
             COMPANY: [
                 "/account/",
