@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 
 from marketplace.accounts import service
 from marketplace.billing.fec import write_fec
+from marketplace.billing.invoices import invoice_terms
 from marketplace.billing.ledger import trial_balance, unbalanced_entries
 from marketplace.billing.money import format_euros
 from marketplace.bookings.models import Booking
@@ -71,7 +72,8 @@ def bookings_tick() -> None:
 
     Unanswered requests and quotes expire; deliveries nobody disputed are confirmed.
     """
-    fired = tick(db.session(), current_app.extensions["mailer"], utcnow())
+    mailer, terms = current_app.extensions["mailer"], invoice_terms(current_app.config)
+    fired = tick(db.session(), mailer, utcnow(), terms)  # confirmations may auto-invoice
     db.session.commit()
     for booking_id, name in fired:
         booking = db.session.get(Booking, booking_id)  # in the session already: no query
