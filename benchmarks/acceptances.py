@@ -25,11 +25,11 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flask_migrate import upgrade  # noqa: E402
+from flask_migrate import upgrade
 
-from marketplace import create_app  # noqa: E402
-from marketplace.bookings.models import Booking  # noqa: E402
-from marketplace.bookings.operations import (  # noqa: E402
+from marketplace import create_app
+from marketplace.bookings.models import Booking
+from marketplace.bookings.operations import (
     QuoteData,
     RequestData,
     SplitChanged,
@@ -38,9 +38,9 @@ from marketplace.bookings.operations import (  # noqa: E402
     fire,
     request_booking,
 )
-from marketplace.extensions import db  # noqa: E402
-from marketplace.mail import LogMailer  # noqa: E402
-from tests.factories import (  # noqa: E402
+from marketplace.extensions import db
+from marketplace.mail import LogMailer
+from tests.factories import (
     admin_user,
     company_user,
     programme,
@@ -90,7 +90,9 @@ def accept_all(app, ids: list[int], retries: list[int]) -> None:
                 seen = current_split(session, booking, TODAY)
                 given = TransitionInput(expected_company_share_cents=seen.company_share_cents)
                 try:
-                    fire(session, booking.requested_by, booking, "accept", LogMailer(), TODAY, given)
+                    fire(
+                        session, booking.requested_by, booking, "accept", LogMailer(), TODAY, given
+                    )
                     session.commit()
                     break
                 except SplitChanged:
