@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import RequestRedirect
+from werkzeug.routing import MapAdapter, RequestRedirect
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.models import Provider
@@ -87,23 +87,28 @@ def page_to_show_again(target: str | None) -> str:
     """
     if target is None:
         return url_for("public.home")
-    path, _, query = target.partition("?")
+    original = path = target.partition("?")[0]
     adapter = current_app.url_map.bind("localhost")
     while path not in ("", "/"):
-        try:
-            adapter.match(path, method="GET")
-        except MethodNotAllowed:
-            path, query = path.rstrip("/").rsplit("/", 1)[0], ""
-            continue
-        except RequestRedirect:  # e.g. the trailing slash: the browser follows it
-            pass
-        except NotFound:
-            if path == target.partition("?")[0]:
-                return target  # the visitor's own link: its 404 is the honest answer
-            path = path.rstrip("/").rsplit("/", 1)[0]
-            continue
-        return path + ("?" + query if query else "")
+        found = _takes_get(adapter, path)
+        if found or (found is None and path == original):
+            # A page; or the visitor's own link, whose 404 is the honest answer.
+            return target if path == original else path
+        path = path.rstrip("/").rsplit("/", 1)[0]
     return url_for("public.home")
+
+
+def _takes_get(adapter: MapAdapter, path: str) -> bool | None:
+    """True: a page; False: a URL that only takes other methods; None: no such URL."""
+    try:
+        adapter.match(path, method="GET")
+    except RequestRedirect:  # e.g. a trailing slash to add: the browser follows it
+        return True
+    except MethodNotAllowed:
+        return False
+    except NotFound:
+        return None
+    return True
 
 
 @bp.get("/providers")
