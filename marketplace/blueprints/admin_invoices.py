@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, request
 from sqlalchemy import or_
 from werkzeug.wrappers import Response
 
 from marketplace.auth import admin_required, current_actor
-from marketplace.billing.invoice_models import CreditNote, Invoice
+from marketplace.billing.invoice_models import Invoice
 from marketplace.billing.invoices import invoice_for, invoices_of
 from marketplace.blueprints.invoice_pages import (
-    CreditNoteForm,
     add_invoice_filters,
-    credit_note_from_page,
-    render_credit_note_form,
+    credit_note_page,
+    render_invoice,
     render_invoice_list,
     status_filter,
 )
@@ -48,17 +46,10 @@ def invoices() -> str:
 @admin_required
 def invoice(invoice_id: int) -> str:
     """Admins: one invoice with every mention it holds, its split and credit note."""
-    found = invoice_for(db.session(), current_actor(), invoice_id)
-    return render_template(
-        "invoices/detail.html",
-        invoice=found,
-        back=url_for("admin_invoices.invoices"),
-        booking_url=url_for("admin_bookings.booking", booking_id=found.booking_id),
-        credit_url=(
-            None
-            if found.is_cancelled
-            else url_for("admin_invoices.credit_note", invoice_id=found.id)
-        ),
+    return render_invoice(
+        invoice_for(db.session(), current_actor(), invoice_id),
+        "admin_invoices",
+        "admin_bookings.booking",
     )
 
 
@@ -67,20 +58,6 @@ def invoice(invoice_id: int) -> str:
 def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
     """Admins: confirm, then cancel an invoice with a credit note and a reason (a settled
     dispute, say)."""
-    found = invoice_for(db.session(), current_actor(), invoice_id)
-    back = url_for("admin_invoices.invoice", invoice_id=found.id)
-    if found.is_cancelled:
-        flash(_("This invoice is already cancelled."), "error")
-        return redirect(back)
-    form = CreditNoteForm()
-    result = credit_note_from_page(found, form)
-    if isinstance(result, CreditNote):
-        flash(
-            _("Credit note %(number)s issued: the invoice is cancelled.", number=result.number),
-            "success",
-        )
-        return redirect(back)
-    if isinstance(result, str):
-        flash(result, "error")
-        return redirect(back)
-    return render_credit_note_form(found, form, back)
+    return credit_note_page(
+        invoice_for(db.session(), current_actor(), invoice_id), "admin_invoices"
+    )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, make_response, render_template, request
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select
 from sqlalchemy.orm import selectinload
@@ -13,7 +14,7 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from marketplace.auth import current_actor
-from marketplace.billing.invoice_models import CreditNote, Invoice, InvoiceStatus
+from marketplace.billing.invoice_models import Invoice, InvoiceStatus
 from marketplace.billing.invoices import REASON_MAX, REASON_MIN, issue_credit_note
 from marketplace.blueprints.forms import SafeForm, apply_service_errors
 from marketplace.blueprints.helpers import page_number
@@ -74,31 +75,51 @@ class CreditNoteForm(SafeForm):
     )
 
 
-def credit_note_from_page(invoice: Invoice, form: CreditNoteForm) -> CreditNote | str | None:
-    """Issue the credit note and commit: the note; a refusal's message; None: form errors."""
-    if not form.validate_on_submit():
-        return None
-    try:
-        note = issue_credit_note(
-            db.session(), current_actor(), invoice, form.reason.data or "", date.today()
-        )
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_service_errors(form, error)
-        return None
-    except Conflict as error:
-        db.session.rollback()
-        return error.message
-    db.session.commit()
-    return note
-
-
-def render_credit_note_form(
-    invoice: Invoice, form: CreditNoteForm, back: str, status: int = 200
-) -> tuple[str, int]:
-    return render_template("invoices/credit_note.html", invoice=invoice, form=form, back=back), (
-        422 if request.method == "POST" and status == 200 else status
+def render_invoice(invoice: Invoice, audience: str, booking_endpoint: str) -> str:
+    """The invoice's page for `audience` (the blueprint whose list, booking and credit-note
+    links it shows)."""
+    return render_template(
+        "invoices/detail.html",
+        invoice=invoice,
+        back=url_for(f"{audience}.invoices"),
+        booking_url=url_for(booking_endpoint, booking_id=invoice.booking_id),
+        credit_url=(
+            None
+            if invoice.is_cancelled
+            else url_for(f"{audience}.credit_note", invoice_id=invoice.id)
+        ),
     )
+
+
+def credit_note_page(invoice: Invoice, audience: str) -> str | Response | tuple[str, int]:
+    """Confirm, then cancel the invoice with a credit note and a reason; back to its page."""
+    back = url_for(f"{audience}.invoice", invoice_id=invoice.id)
+    if invoice.is_cancelled:
+        flash(_("This invoice is already cancelled."), "error")
+        return redirect(back)
+    form = CreditNoteForm()
+    if form.validate_on_submit():
+        try:
+            note = issue_credit_note(
+                db.session(), current_actor(), invoice, form.reason.data or "", date.today()
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+        except Conflict as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(back)
+        else:
+            db.session.commit()
+            flash(
+                _("Credit note %(number)s issued: the invoice is cancelled.", number=note.number),
+                "success",
+            )
+            return redirect(back)
+    status = 422 if request.method == "POST" else 200
+    page = render_template("invoices/credit_note.html", invoice=invoice, form=form, back=back)
+    return page, status
 
 
 def add_invoice_filters(bp: Blueprint) -> None:

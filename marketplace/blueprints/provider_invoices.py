@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 from wtforms import BooleanField
 
 from marketplace.auth import current_actor, provider_required
-from marketplace.billing.invoice_models import CreditNote, Invoice
+from marketplace.billing.invoice_models import Invoice
 from marketplace.billing.invoice_settings import choose_auto_invoice
 from marketplace.billing.invoices import invoice_for, invoices_of
 from marketplace.blueprints.forms import SafeForm
 from marketplace.blueprints.invoice_pages import (
-    CreditNoteForm,
     add_invoice_filters,
-    credit_note_from_page,
-    render_credit_note_form,
+    credit_note_page,
+    render_invoice,
     render_invoice_list,
     status_filter,
 )
@@ -74,38 +73,11 @@ def settings() -> Response:
 @provider_required
 def invoice(invoice_id: int) -> str:
     """Providers: one of their invoices with every mention it holds, its split and credit note."""
-    found = _own(invoice_id)
-    return render_template(
-        "invoices/detail.html",
-        invoice=found,
-        back=url_for("provider_invoices.invoices"),
-        booking_url=url_for("provider_bookings.booking", booking_id=found.booking_id),
-        credit_url=(
-            None
-            if found.is_cancelled
-            else url_for("provider_invoices.credit_note", invoice_id=found.id)
-        ),
-    )
+    return render_invoice(_own(invoice_id), "provider_invoices", "provider_bookings.booking")
 
 
 @bp.route("/<int:invoice_id>/credit-note", methods=["GET", "POST"])
 @provider_required
 def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
     """Providers: confirm, then cancel one of their invoices with a credit note and a reason."""
-    found = _own(invoice_id)
-    back = url_for("provider_invoices.invoice", invoice_id=found.id)
-    if found.is_cancelled:
-        flash(_("This invoice is already cancelled."), "error")
-        return redirect(back)
-    form = CreditNoteForm()
-    result = credit_note_from_page(found, form)
-    if isinstance(result, CreditNote):
-        flash(
-            _("Credit note %(number)s issued: the invoice is cancelled.", number=result.number),
-            "success",
-        )
-        return redirect(back)
-    if isinstance(result, str):
-        flash(result, "error")
-        return redirect(back)
-    return render_credit_note_form(found, form, back)
+    return credit_note_page(_own(invoice_id), "provider_invoices")
