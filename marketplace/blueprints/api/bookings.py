@@ -50,7 +50,6 @@ from marketplace.bookings.schemas import (
     ReasonSchema,
 )
 from marketplace.catalog.models import Offer
-from marketplace.errors import NotFound
 from marketplace.extensions import db
 
 bp = make_blueprint("api_bookings", "/bookings", "Bookings: requests, quotes, agreements.")
@@ -116,10 +115,8 @@ def booking_body(actor: User, booking: Booking, today: date) -> dict[str, Any]:
 
 
 def _owned(booking_id: int) -> Booking:
-    try:
-        return booking_for(db.session(), current_actor(), booking_id)
-    except NotFound:
-        abort(404)
+    """A foreign one is a NotFound, which the error handler answers with a 404."""
+    return booking_for(db.session(), current_actor(), booking_id)
 
 
 @bp.route("")

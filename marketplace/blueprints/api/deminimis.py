@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort
-
 from marketplace.auth import company_required, current_actor, current_company
 from marketplace.billing.deminimis import Ledger, declare_aid, ledger, withdraw_declared_aid
 from marketplace.billing.deminimis_schemas import (
@@ -16,7 +14,6 @@ from marketplace.billing.deminimis_schemas import (
 )
 from marketplace.billing.models import DeclaredAid
 from marketplace.blueprints.api.common import LOGGED_IN, make_blueprint
-from marketplace.errors import NotFound
 from marketplace.extensions import db
 
 bp = make_blueprint(
@@ -68,8 +65,5 @@ def declare(args: dict[str, Any]) -> DeclaredAid:
 @bp.alt_response(404, response="NOT_FOUND")
 def withdraw(aid_id: int) -> None:
     """Companies: withdraw a declaration made by mistake (the audit trail keeps it)."""
-    try:
-        withdraw_declared_aid(db.session(), current_actor(), current_company(), aid_id)
-    except NotFound:
-        abort(404)
+    withdraw_declared_aid(db.session(), current_actor(), current_company(), aid_id)
     db.session.commit()

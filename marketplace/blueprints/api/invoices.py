@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, current_app
+from flask import current_app
 from flask.views import MethodView
 from werkzeug.wrappers import Response
 
@@ -36,7 +36,6 @@ from marketplace.billing.invoices import (
 from marketplace.blueprints.api.common import LOGGED_IN, make_blueprint, paginate
 from marketplace.blueprints.invoice_pages import pdf_download
 from marketplace.bookings.operations import booking_for
-from marketplace.errors import NotFound
 from marketplace.extensions import db
 
 bp = make_blueprint("api_invoices", "/invoices", "Invoices: issued from confirmed bookings.")
@@ -129,17 +128,13 @@ def credit_note_body(note: CreditNote) -> dict[str, Any]:
 
 
 def _invoice(invoice_id: int) -> Invoice:
-    try:
-        return invoice_for(db.session(), current_actor(), invoice_id)
-    except NotFound:
-        abort(404)
+    """A foreign one is a NotFound, which the error handler answers with a 404."""
+    return invoice_for(db.session(), current_actor(), invoice_id)
 
 
 def _credit_note(credit_note_id: int) -> CreditNote:
-    try:
-        return credit_note_for(db.session(), current_actor(), credit_note_id)
-    except NotFound:
-        abort(404)
+    """A foreign one is a NotFound, which the error handler answers with a 404."""
+    return credit_note_for(db.session(), current_actor(), credit_note_id)
 
 
 @bp.route("")
@@ -173,10 +168,7 @@ class Invoices(MethodView):
         confirmed, is free or is already invoiced). Irreversible: only a credit note cancels it.
         """
         actor = current_actor()
-        try:
-            booking = booking_for(db.session(), actor, args["booking_id"])
-        except NotFound:
-            abort(404)
+        booking = booking_for(db.session(), actor, args["booking_id"])
         invoice = issue_invoice(
             db.session(), actor, booking, date.today(), invoice_terms(current_app.config)
         )
