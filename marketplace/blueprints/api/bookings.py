@@ -17,6 +17,7 @@ from flask.views import MethodView
 from marketplace.accounts.models import User
 from marketplace.auth import company_required, current_actor, login_required
 from marketplace.billing.invoices import invoice_terms
+from marketplace.billing.quotes import QuoteContext, quote_context
 from marketplace.billing.split import split_as_dict
 from marketplace.blueprints.api.common import LOGGED_IN, make_blueprint, paginate
 from marketplace.bookings.lifecycle import Party, State, TransitionName
@@ -55,12 +56,21 @@ from marketplace.extensions import db
 bp = make_blueprint("api_bookings", "/bookings", "Bookings: requests, quotes, agreements.")
 
 
-def booking_body(actor: User, booking: Booking, today: date) -> dict[str, Any]:
-    """The booking as its parties see it (BookingSchema)."""
+def booking_body(
+    actor: User,
+    booking: Booking,
+    today: date,
+    contexts: dict[int, QuoteContext] | None = None,
+) -> dict[str, Any]:
+    """The booking as its parties see it (BookingSchema); a list passes `contexts` so each
+    company's quote facts are loaded once for the page."""
     parties = parties_of(actor, booking)
     split = None
     if booking.state == State.QUOTED and parties & {Party.COMPANY, Party.ADMIN}:
-        quoted = current_split(db.session(), booking, today)
+        contexts = {} if contexts is None else contexts
+        if booking.company_id not in contexts:
+            contexts[booking.company_id] = quote_context(db.session(), booking.company, today)
+        quoted = current_split(db.session(), booking, today, contexts[booking.company_id])
         split = split_as_dict(quoted) if quoted else None
     quote = None
     if booking.quoted_at is not None:
@@ -135,7 +145,8 @@ class Bookings(MethodView):
         state = State(args["state"]) if args.get("state") else None
         page = paginate(bookings_of(actor, state), args["page"], args["page_size"])
         today = date.today()
-        page["items"] = [booking_body(actor, b, today) for b in page["items"]]
+        contexts: dict[int, QuoteContext] = {}
+        page["items"] = [booking_body(actor, b, today, contexts) for b in page["items"]]
         return page
 
     @bp.doc(security=LOGGED_IN)
