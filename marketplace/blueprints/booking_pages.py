@@ -55,7 +55,6 @@ from marketplace.bookings.operations import (
     waiting_for,
 )
 from marketplace.bookings.wording import WAITING_LABELS, state_label, transition_label
-from marketplace.catalog.models import PricingUnit
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
 
@@ -216,11 +215,6 @@ class RequestForm(SafeForm):
             wished_end=self.wished_end.data,
             message=self.message.data or "",
         )
-
-
-def is_per_unit(pricing_unit: PricingUnit | str) -> bool:
-    """Only per-unit offers ask for a quantity: a fixed price is for one."""
-    return PricingUnit(pricing_unit) != PricingUnit.FIXED
 
 
 class QuoteForm(SafeForm):

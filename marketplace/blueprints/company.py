@@ -47,7 +47,6 @@ from marketplace.blueprints.booking_pages import (
     add_booking_filters,
     evidence_store,
     fire_from_page,
-    is_per_unit,
     render_booking_list,
     send_message_from_page,
 )
@@ -90,7 +89,7 @@ def request_offer(offer_id: int) -> str | Response | tuple[str, int]:
     offer = db.session.get(Offer, offer_id)
     if offer is None or not indexable(offer, today):
         abort(404)
-    per_unit = is_per_unit(offer.pricing_unit)
+    per_unit = offer.is_per_unit
     form = RequestForm()
     if not per_unit:
         del form.quantity  # a fixed price is for one

@@ -23,7 +23,6 @@ from marketplace.blueprints.booking_pages import (
     ReasonForm,
     add_booking_filters,
     fire_from_page,
-    is_per_unit,
     render_booking_list,
     send_message_from_page,
 )
@@ -69,7 +68,7 @@ def _render_booking(booking: Booking, status: int = 200, **forms: Any) -> tuple[
         "bookings/provider_detail.html",
         booking=booking,
         allowed=allowed,
-        per_unit=is_per_unit(booking.offer.pricing_unit),
+        per_unit=booking.offer.is_per_unit,
         quote_price=(
             price_breakdown(line.unit_price_excl_vat_cents * line.quantity, line.vat_rate_bp)
             if line

@@ -37,7 +37,6 @@ from marketplace.blueprints.offer_forms import (
 )
 from marketplace.blueprints.quoting import (
     QuantityForm,
-    is_per_unit,
     offer_price,
     offer_prices,
     split_explanation,
@@ -168,7 +167,7 @@ def render_offer(
     asked); admins' unpublish form comes back with its errors after a refusal."""
     today = date.today()
     visible = indexable(offer, today)
-    if quantity_form is None and is_per_unit(offer):
+    if quantity_form is None and offer.is_per_unit:
         quantity_form = QuantityForm(formdata=None)
     quantity = quantity_form.chosen() if quantity_form is not None else 1
     return render_template(
@@ -191,7 +190,7 @@ def offer_page(offer_id: int) -> tuple[str, int] | str:
     offer = db.session.get(Offer, offer_id) or abort(404)
     if not indexable(offer, date.today()) and not _may_preview(offer):
         abort(404)
-    if not is_per_unit(offer):
+    if not offer.is_per_unit:
         return render_offer(offer)  # a fixed price is for one: any quantity asked is ignored
     form = QuantityForm(formdata=request.args)
     valid = form.validate()

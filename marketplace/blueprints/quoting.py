@@ -34,7 +34,7 @@ from marketplace.billing.quotes import (
 from marketplace.billing.split import Split, SplitLine, explain
 from marketplace.billing.split_schemas import MAX_QUANTITY
 from marketplace.blueprints.forms import SafeForm
-from marketplace.catalog.models import Offer, PricingUnit
+from marketplace.catalog.models import Offer
 
 
 def viewing_company() -> Company | None:
@@ -42,11 +42,6 @@ def viewing_company() -> Company | None:
     if current_user.is_authenticated and current_user.role == Role.COMPANY:
         return current_user.company
     return None
-
-
-def is_per_unit(offer: Offer) -> bool:
-    """Per day, hour, month or session: the quote depends on how many (a fixed price is one)."""
-    return PricingUnit(offer.pricing_unit) != PricingUnit.FIXED
 
 
 def split_explanation(line: SplitLine) -> str:

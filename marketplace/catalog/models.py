@@ -111,5 +111,11 @@ class Offer(Model):
     def is_free(self) -> bool:
         return self.price_excl_vat_cents == 0
 
+    @property
+    def is_per_unit(self) -> bool:
+        """Per day, hour, month or session: booked and quoted by quantity (a fixed price is
+        for one)."""
+        return PricingUnit(self.pricing_unit) != PricingUnit.FIXED
+
     def __repr__(self) -> str:
         return f"<Offer {self.id} {self.title!r} {self.status}>"

@@ -22,7 +22,7 @@ from marketplace.billing.split_schemas import (
     QuoteArgsSchema,
 )
 from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, make_blueprint, paginate
-from marketplace.blueprints.quoting import is_per_unit, viewing_company
+from marketplace.blueprints.quoting import viewing_company
 from marketplace.catalog.indexing import catalogue_query, indexable
 from marketplace.catalog.models import Offer
 from marketplace.catalog.operations import (
@@ -150,7 +150,7 @@ def get_quote(args: dict[str, Any], offer_id: int) -> dict[str, Any]:
     if not indexable(offer, today):
         abort(404)
     quantity = args["quantity"]
-    if quantity != 1 and not is_per_unit(offer):
+    if quantity != 1 and not offer.is_per_unit:
         raise Conflict(_l("This offer has a fixed price: quote it for a quantity of 1."))
     company = viewing_company()
     if company is not None:
