@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         admin_bookings,
         admin_invoices,
+        admin_ledger,
         auth,
         company,
         diagnosis,
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         admin_bookings,
         admin_invoices,
+        admin_ledger,
         health,
         about,
     ):

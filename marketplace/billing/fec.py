@@ -96,10 +96,11 @@ def export_lines(session: Session, filters: JournalFilters | None = None) -> Ite
             yield ExportLine(number, entry, line)
 
 
-def fec_rows(session: Session, until: date) -> Iterator[tuple[str, ...]]:
-    """The FEC's rows (the column names first), of every entry up to `until`."""
+def fec_rows(session: Session, until: date, start: date | None = None) -> Iterator[tuple[str, ...]]:
+    """The FEC's rows (the column names first), of every entry up to `until` (from `start`,
+    say the first day of the fiscal year, when given)."""
     yield FEC_COLUMNS
-    for item in export_lines(session, JournalFilters(until=until)):
+    for item in export_lines(session, JournalFilters(start=start, until=until)):
         entry, line = item.entry, item.line
         aux_number, aux_name = third_party(line)
         yield tuple(
@@ -127,9 +128,9 @@ def fec_rows(session: Session, until: date) -> Iterator[tuple[str, ...]]:
         )
 
 
-def fec_text(session: Session, until: date) -> str:
+def fec_text(session: Session, until: date, start: date | None = None) -> str:
     """The FEC as text, lines ended by CRLF."""
-    return "".join(FEC_SEPARATOR.join(row) + "\r\n" for row in fec_rows(session, until))
+    return "".join(FEC_SEPARATOR.join(row) + "\r\n" for row in fec_rows(session, until, start))
 
 
 def write_fec(session: Session, siren: str, until: date, folder: Path) -> Path:

@@ -36,6 +36,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from marketplace.accounts.models import Company, Provider
 from marketplace.billing.invoice_models import CreditNote, Invoice
 from marketplace.billing.ledger_models import (
     CHART,
@@ -44,6 +45,7 @@ from marketplace.billing.ledger_models import (
     JournalEntry,
     JournalLine,
 )
+from marketplace.billing.models import SubsidyProgramme
 
 CLIENTS = "411"
 SUBSIDIES_COMMITTED = "4687"
@@ -343,3 +345,135 @@ def entry_of(session: Session, source: EntrySource, source_id: int) -> JournalEn
             JournalEntry.source == source, JournalEntry.source_id == source_id
         )
     )
+
+
+# --- The admin screens and API: the journal newest first, balances per third party ------------
+
+# The auxiliary accounts: each line names its company, provider or programme.
+THIRD_PARTY_ACCOUNTS = (CLIENTS, SUBSIDIES_COMMITTED, SUBSIDIES_CLAIMED, PROVIDERS)
+
+
+def journal_newest_first(filters: JournalFilters | None = None) -> Select[JournalEntry]:
+    """The entries of `filters` for a screen: newest first (date, then posting order)."""
+    return (
+        journal_query(filters)
+        .order_by(None)
+        .order_by(JournalEntry.entry_date.desc(), JournalEntry.id.desc())
+    )
+
+
+@dataclass(frozen=True)
+class ThirdPartyBalance:
+    """What one company, provider or programme moved on an auxiliary account."""
+
+    account: str
+    kind: str  # "company", "provider", "programme", or "" for a line without a third party
+    third_party_id: int | None
+    name: str
+    debit_cents: int
+    credit_cents: int
+
+    @property
+    def balance_cents(self) -> int:
+        return self.debit_cents - self.credit_cents
+
+
+def third_party_balances(
+    session: Session, until: date | None = None
+) -> dict[str, list[ThirdPartyBalance]]:
+    """Per auxiliary account (411, 4687, 441, 467) that has lines up to `until`: debits,
+    credits and balance of each third party, by name."""
+    query = (
+        select(
+            JournalLine.account,
+            JournalLine.company_id,
+            JournalLine.provider_id,
+            JournalLine.programme_id,
+            func.coalesce(func.sum(JournalLine.debit_cents), 0),
+            func.coalesce(func.sum(JournalLine.credit_cents), 0),
+        )
+        .join(JournalEntry)
+        .where(JournalLine.account.in_(THIRD_PARTY_ACCOUNTS))
+        .group_by(
+            JournalLine.account,
+            JournalLine.company_id,
+            JournalLine.provider_id,
+            JournalLine.programme_id,
+        )
+    )
+    if until is not None:
+        query = query.where(JournalEntry.entry_date <= until)
+    rows = session.execute(query).all()
+    names = {
+        kind: {
+            party_id: name
+            for party_id, name in session.execute(
+                select(model.id, model.name).where(model.id.in_(ids))
+            )
+        }
+        for kind, model, ids in (
+            ("company", Company, {row[1] for row in rows if row[1] is not None}),
+            ("provider", Provider, {row[2] for row in rows if row[2] is not None}),
+            ("programme", SubsidyProgramme, {row[3] for row in rows if row[3] is not None}),
+        )
+        if ids
+    }
+    balances: dict[str, list[ThirdPartyBalance]] = {}
+    for account, company_id, provider_id, programme_id, debit, credit in rows:
+        kind, party_id = next(
+            (
+                (k, i)
+                for k, i in (
+                    ("company", company_id),
+                    ("provider", provider_id),
+                    ("programme", programme_id),
+                )
+                if i is not None
+            ),
+            ("", None),
+        )
+        name = names.get(kind, {}).get(party_id, "") if party_id is not None else ""
+        balances.setdefault(account, []).append(
+            ThirdPartyBalance(account, kind, party_id, name, int(debit), int(credit))
+        )
+    for parties in balances.values():
+        parties.sort(key=lambda p: (p.name.casefold(), p.kind, p.third_party_id or 0))
+    return {code: balances[code] for code in THIRD_PARTY_ACCOUNTS if code in balances}
+
+
+def source_invoices(session: Session, entries: Sequence[JournalEntry]) -> dict[int, int]:
+    """The invoice whose page documents each entry (its own, or the one its credit note
+    cancels), by entry id; entries of other events are left out."""
+    found = {
+        entry.id: entry.source_id for entry in entries if entry.source == EntrySource.INVOICE_ISSUED
+    }
+    notes = {
+        entry.id: entry.source_id
+        for entry in entries
+        if entry.source == EntrySource.CREDIT_NOTE_ISSUED
+    }
+    if notes:
+        invoice_of = {
+            note_id: invoice_id
+            for note_id, invoice_id in session.execute(
+                select(CreditNote.id, CreditNote.invoice_id).where(
+                    CreditNote.id.in_(notes.values())
+                )
+            )
+        }
+        found |= {
+            entry_id: invoice_of[note_id]
+            for entry_id, note_id in notes.items()
+            if note_id in invoice_of
+        }
+    return found
+
+
+def entry_years(session: Session) -> list[int]:
+    """The years from the first entry's to the last one's, latest first (none: empty)."""
+    first, last = session.execute(
+        select(func.min(JournalEntry.entry_date), func.max(JournalEntry.entry_date))
+    ).one()
+    if first is None or last is None:
+        return []
+    return list(range(last.year, first.year - 1, -1))

@@ -112,6 +112,8 @@ def walk(app: Flask) -> Iterator[dict[str | None, list[str]]]:
                 "/admin/bookings/",
                 "/admin/audit",
                 "/admin/outbox",
+                "/admin/ledger/",
+                "/admin/ledger/trial-balance",
             ],
         }
 

@@ -141,6 +141,10 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "PATCH /api/v1/programmes/{code}",
         "POST /api/v1/bookings/{booking_id}/settle_for_provider",
         "POST /api/v1/bookings/{booking_id}/settle_for_company",
+        "GET /api/v1/ledger/entries",
+        "GET /api/v1/ledger/entries/{entry_id}",
+        "GET /api/v1/ledger/trial-balance",
+        "GET /api/v1/ledger/fec",
     ),
 }
 # Revoking the caller's own token would turn the rest of the run into 401s.

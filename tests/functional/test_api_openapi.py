@@ -55,6 +55,10 @@ API_PATHS = {
     "/api/v1/invoices/{invoice_id}/credit-notes": {"post"},
     "/api/v1/credit-notes/{credit_note_id}": {"get"},
     "/api/v1/credit-notes/{credit_note_id}/pdf": {"get"},
+    "/api/v1/ledger/entries": {"get"},
+    "/api/v1/ledger/entries/{entry_id}": {"get"},
+    "/api/v1/ledger/trial-balance": {"get"},
+    "/api/v1/ledger/fec": {"get"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 

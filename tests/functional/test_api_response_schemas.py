@@ -65,6 +65,7 @@ NULLABLE = {
     },
     "BookingEvent": {"by", "from_state"},
     "Invoice": {"buyer_vat_number", "cancelled_at", "credit_note_id", "seller_vat_number"},
+    "JournalLine": {"third_party_id"},
     "LedgerEntry": {"booking_id", "declared_aid_id"},
     "Quote": {"end", "start"},
     "Decision": {"actor", "valid_until"},
@@ -86,7 +87,9 @@ NULLABLE = {
     "RecommendedResource": {"duration_minutes"},
     "SearchHit": {"duration_days", "net_price_cents"},
     "SplitLine": {"capped_by"},
+    "ThirdPartyBalance": {"id"},
     "Token": {"expires_at", "last_used_at"},
+    "TrialBalance": {"on"},
     "User": {"company", "provider"},
 }
 

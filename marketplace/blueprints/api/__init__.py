@@ -14,6 +14,7 @@ def register_api(api: Api) -> None:
         diagnosis,
         invoices,
         labels,
+        ledger,
         me,
         offers,
         programmes,
@@ -22,7 +23,7 @@ def register_api(api: Api) -> None:
     )
 
     modules = (auth, me, providers, labels, diagnosis, offers, search, programmes)
-    for module in (*modules, bookings, deminimis, invoices):
+    for module in (*modules, bookings, deminimis, invoices, ledger):
         api.register_blueprint(module.bp)
     api.register_blueprint(invoices.credit_notes_bp)
     document_cross_field_rules(api)
