@@ -66,6 +66,8 @@ def load_config(
         # Rate limits (Redis when several app servers share them)
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "RATELIMIT_ENABLED": _flag(env, "RATELIMIT_ENABLED", True),
+        # Prefix of the limiter's keys, so deployments (or test runs) can share one Redis
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", ""),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         # Failed logins per account, whatever the IP; the window bounds how long it stays locked
         "LOGIN_ACCOUNT_RATE_LIMIT": env.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per 15 minutes"),
