@@ -66,7 +66,8 @@ def authenticate_bearer_token() -> None:
     user = user_for_token(db.session(), raw)
     if user is not None:
         g.token_authenticated = True
-        db.session.commit()  # keeps last_used_at; nothing else is pending this early
+        if db.session.dirty:  # last_used_at moved on (nothing else is pending this early)
+            db.session.commit()
     # Flask-Login reads the request's user from g._login_user before loading it itself.
     g._login_user = user if user is not None else login_manager.anonymous_user()
 
