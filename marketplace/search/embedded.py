@@ -53,9 +53,10 @@ from marketplace.search.query import (
     SearchQuery,
     SearchResult,
 )
-from marketplace.search.ranking import Rule, SetsRule, SortRule, bucket_sort
+from marketplace.search.ranking import LevelRule, Rule, SetsRule, SortRule, bucket_sort
 from marketplace.search.settings import (
     SEARCHABLE_ATTRIBUTES,
+    stop_words,
     synonym_groups,
 )
 from marketplace.search.text import (
@@ -64,7 +65,9 @@ from marketplace.search.text import (
     expand_synonyms,
     highlight,
     tokens,
+    typed_words,
     typo_candidates,
+    without_stop_words,
 )
 
 SCHEMA_VERSION = 7
@@ -78,6 +81,7 @@ RANKED_ATTRIBUTES = SEARCHABLE_ATTRIBUTES[:3]
 TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2'"
 HIGHLIGHTED = tuple(name for name in ("title", "summary") if name in SEARCHABLE_ATTRIBUTES)
 MAX_QUERY_WORDS = 10  # Meilisearch only considers a query's first ten words
+NEAR_DISTANCE = 6  # words between two query words still "close" (Meilisearch counts up to 7)
 BATCH_SIZE = 500  # documents per write transaction during a rebuild
 BUSY_TIMEOUT = 10.0  # seconds a write waits for another writer
 # The change log keeps the last CHANGE_LOG_REVISIONS revisions (pruned every PRUNE_EVERY): a
@@ -108,48 +112,122 @@ def _any(alternatives: Sequence[str]) -> str:
     return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
 
 
+def _word(word: str, typos: Sequence[str], prefix: bool) -> str:
+    return _any([_quote([word]) + ("*" if prefix else ""), *(_quote([v]) for v in typos)])
+
+
+def segment_match(segment: Segment, typos: Mapping[str, Sequence[str]], *, last: bool) -> str:
+    """The FTS5 expression of one segment: its own words (all of them, each also as its typo
+    variants in `typos`, the query's last word also as a prefix when `last`) or one of its
+    synonym phrases."""
+    words = [
+        _word(word, typos.get(word, ()), last and w == len(segment.words) - 1)
+        for w, word in enumerate(segment.words)
+    ]
+    own = words[0] if len(words) == 1 else "(" + " AND ".join(words) + ")"
+    return _any([own, *(_quote(phrase) for phrase in segment.synonyms)])
+
+
 def fts5_match(segments: Sequence[Segment], typos: Mapping[str, Sequence[str]]) -> str:
-    """The FTS5 MATCH expression for a query: every segment must match, either as its own words
-    (all of them, each also as its typo variants in `typos`, the query's last word also as a
-    prefix) or as one of its synonym phrases."""
-    parts = []
-    for s, segment in enumerate(segments):
-        words = []
-        for w, word in enumerate(segment.words):
-            last = s == len(segments) - 1 and w == len(segment.words) - 1
-            alternatives = [_quote([word]) + ("*" if last else "")]
-            alternatives += [_quote([variant]) for variant in typos.get(word, ())]
-            words.append(_any(alternatives))
-        own = words[0] if len(words) == 1 else "(" + " AND ".join(words) + ")"
-        parts.append(_any([own, *(_quote(phrase) for phrase in segment.synonyms)]))
-    return " AND ".join(parts)
+    """The FTS5 MATCH expression for a query: every segment must match (segment_match)."""
+    last = len(segments) - 1
+    return " AND ".join(segment_match(s, typos, last=i == last) for i, s in enumerate(segments))
+
+
+@dataclass(frozen=True)
+class SegmentMatch:
+    """One segment of a query as FTS5 expressions."""
+
+    words: tuple[str, ...]  # the typed words
+    match: str  # typos, synonyms and the last word's prefix included
+    exact: str  # the same without typos
+    own: tuple[str, ...]  # its own words as indexed (a typo corrected to the closest word)
+    typed: tuple[str, ...]  # its words as the visitor typed them
 
 
 @dataclass(frozen=True)
 class TextMatch:
-    """What the words of a query match in the index."""
+    """What the words of a query match in the index, level by level: level 0 keeps every
+    segment, each next level one segment fewer from the end (Meilisearch's "last" strategy),
+    down to the first segment alone, which every hit matches."""
 
-    match: str  # the FTS5 expression, typos included
-    exact: str  # the same without typos: documents matching it rank first
+    segments: tuple[SegmentMatch, ...]  # stop words dropped
     words: frozenset[str]  # indexed words to highlight…
     prefix: str  # …and the prefix (the last query word)
+    last_is_prefix: bool  # the last segment ends with the query's last word, a prefix
+
+    @property
+    def levels(self) -> int:
+        return len(self.segments)
+
+    def kept(self, level: int) -> tuple[SegmentMatch, ...]:
+        return self.segments[: len(self.segments) - level]
+
+    def match(self, level: int = 0) -> str:
+        return " AND ".join(s.match for s in self.kept(level))
+
+    def exact(self, level: int = 0) -> str:
+        return " AND ".join(s.exact for s in self.kept(level))
+
+    def ignored(self, level: int) -> tuple[str, ...]:
+        """The query words a hit of this level does without."""
+        return tuple(w for s in self.segments[len(self.segments) - level :] for w in s.typed)
+
+    def _own(self, level: int) -> tuple[list[str], bool]:
+        words = [w for s in self.kept(level) for w in s.own]
+        return words, level == 0 and self.last_is_prefix
+
+    def proximity(self, level: int) -> list[str]:
+        """Expressions for hits holding the level's words side by side, in order, then close
+        to each other (within NEAR_DISTANCE words); none for a single word."""
+        words, prefix = self._own(level)
+        if len(words) < 2:
+            return []
+        star = "*" if prefix else ""
+        near = " ".join(_quote([w]) for w in words) + star
+        return [_quote(words) + star, f"NEAR({near}, {NEAR_DISTANCE})"]
+
+    def exactness(self, level: int) -> list[str]:
+        """Expressions for hits whose attribute opens with the level's typed words, then for
+        hits holding every typed word as it is (no typo, synonym or prefix)."""
+        words = [w for s in self.kept(level) for w in s.words]
+        return ["^" + _quote(words), " AND ".join(_quote([w]) for w in words)]
 
 
-def text_match(words: Sequence[str], vocabulary: Vocabulary) -> TextMatch:
-    """Typo variants and synonyms of normalized query words, as FTS5 expressions."""
-    segments = expand_synonyms(words, synonym_groups())
-    typos = {
-        word: [c for c in typo_candidates(word, vocabulary) if c != word]
-        for segment in segments
-        for word in segment.words
-    }
-    variants = {variant for found in typos.values() for variant in found}
+def text_match(
+    words: Sequence[str], vocabulary: Vocabulary, typed: Sequence[str] | None = None
+) -> TextMatch:
+    """Typo variants, then synonyms (of the typed words and of the corrected ones), of
+    normalized query words, stop words dropped, as FTS5 expressions. `typed`: the same words
+    as the visitor typed them (for `TextMatch.ignored`)."""
+    as_typed = list(words) if typed is None else list(typed)
+    typos = {word: [c for c in typo_candidates(word, vocabulary) if c != word] for word in words}
+    corrected = [w if w in vocabulary or not typos[w] else typos[w][0] for w in words]
+    everything = expand_synonyms(words, synonym_groups(), corrected)
+    segments = without_stop_words(everything, stop_words())
+    kept = {word for segment in segments for word in segment.words}
+    last = len(segments) - 1
+    # The query's last word is a prefix when it survives (it ends the last segment).
+    last_is_prefix = segments[-1] is everything[-1]
+    fix = dict(zip(words, corrected, strict=True))
+    spelled = dict(zip(words, as_typed, strict=True))
+    matches = tuple(
+        SegmentMatch(
+            words=segment.words,
+            match=segment_match(segment, typos, last=last_is_prefix and i == last),
+            exact=segment_match(segment, {}, last=last_is_prefix and i == last),
+            own=tuple(fix[word] for word in segment.words),
+            typed=tuple(spelled[word] for word in segment.words),
+        )
+        for i, segment in enumerate(segments)
+    )
+    variants = {variant for word in kept for variant in typos[word]}
     synonyms = {word for s in segments for phrase in s.synonyms for word in phrase}
     return TextMatch(
-        match=fts5_match(segments, typos),
-        exact=fts5_match(segments, {}),
-        words=frozenset(words) | variants | synonyms,
-        prefix=words[-1],
+        segments=matches,
+        words=frozenset(kept) | variants | synonyms,
+        prefix=segments[-1].words[-1] if last_is_prefix else "",
+        last_is_prefix=last_is_prefix,
     )
 
 
@@ -159,7 +237,7 @@ def _highlights(document: dict[str, Any], found: TextMatch) -> dict[str, str]:
         name: highlight(
             str(document.get(name) or ""),
             found.words,
-            [found.prefix],
+            [found.prefix] if found.prefix else [],
             HIGHLIGHT_PRE,
             HIGHLIGHT_POST,
         )
@@ -439,26 +517,65 @@ def _patch_fields(conn: sqlite3.Connection, base: FieldIndex, state: _State) -> 
 Matcher = Callable[[str, str], FrozenBitMap]  # (FTS5 table, expression) → the ids it matches
 
 
-def ranking_rules(
-    match: Matcher, g: int, fields: FieldIndex, query: SearchQuery, found: TextMatch | None
-) -> list[Rule]:
-    """The rules that order hits (see the module docstring), their word sets read lazily."""
-    rules: list[Rule] = []
+class TextRules:
+    """The ranking rules of a text query, level by level (TextMatch), their sets read lazily
+    from FTS5: words, then (after a chosen sort) typo, proximity, attribute and exactness."""
+
+    def __init__(self, match: Matcher, g: int, found: TextMatch) -> None:
+        self.found = found
+        table = f"fts_{g}"
+        ranked = [_attribute_table(g, name) for name in RANKED_ATTRIBUTES]
+
+        def sets(expressions: Callable[[int], Sequence[str]], tables: Sequence[str]) -> LevelRule:
+            return LevelRule(
+                self.level_of,
+                lambda level: [partial(match, t, e) for e in expressions(level) for t in tables],
+            )
+
+        # Level 0 first, then 1…; the last level (the first segment alone) is the rest.
+        self.words = SetsRule(
+            [partial(match, table, found.match(level)) for level in range(found.levels - 1)]
+        )
+        # No typo variant: every hit of the level matches without typos.
+        self.typo = sets(
+            lambda level: [e] if (e := found.exact(level)) != found.match(level) else [], [table]
+        )
+        self.proximity = sets(found.proximity, [table])
+        self.attribute = sets(lambda level: [found.match(level)], ranked)
+        self.exactness = LevelRule(
+            self.level_of,
+            lambda level: [
+                lambda: _union(match(t, found.exactness(level)[0]) for t in ranked),
+                partial(match, table, found.exactness(level)[1]),
+            ],
+        )
+
+    def level_of(self, bucket: BitMap) -> int:
+        return self.words.position(bucket.min())
+
+    def ignored(self, hits: BitMap) -> tuple[str, ...]:
+        """The query words the best hits do without (none when some hit has them all)."""
+        for bucket in self.words.buckets(hits):
+            return self.found.ignored(self.level_of(bucket))
+        return ()
+
+
+def _union(sets: Iterable[FrozenBitMap]) -> BitMap:
+    union = BitMap()
+    for found in sets:
+        union |= found
+    return union
+
+
+def ranking_rules(fields: FieldIndex, query: SearchQuery, text: TextRules | None) -> list[Rule]:
+    """The rules that order hits (see the module docstring)."""
+    rules: list[Rule] = [text.words] if text is not None else []
     sort = SORTS[query.sort]
     if sort is not None:
         name, direction = sort
         rules.append(SortRule(fields.orders[name], descending=direction == "desc"))
-    if found is not None:
-        if found.exact != found.match:
-            rules.append(SetsRule([partial(match, f"fts_{g}", found.exact)]))
-        rules.append(
-            SetsRule(
-                [
-                    partial(match, _attribute_table(g, name), found.match)
-                    for name in RANKED_ATTRIBUTES
-                ]
-            )
-        )
+    if text is not None:
+        rules += [text.typo, text.proximity, text.attribute, text.exactness]
     rules.append(SortRule(fields.orders["published_at"], descending=True))
     return rules
 
@@ -724,15 +841,18 @@ class EmbeddedBackend:
         g = state.generation
         fields = self._field_index(conn, state)
         hits = fields.filter(query)
-        words = tokens(query.text)[:MAX_QUERY_WORDS]
-        found = text_match(words, fields.vocabulary) if words else None
+        spans = typed_words(query.text)[:MAX_QUERY_WORDS]
+        words = [word for word, _typed in spans]
+        typed = [as_typed for _word, as_typed in spans]
+        found = text_match(words, fields.vocabulary, typed) if words else None
         match = self._matcher(conn, state)
+        text = TextRules(match, g, found) if found is not None else None
         if found is not None and hits:
-            hits = hits & match(f"fts_{g}", found.match)
+            hits = hits & match(f"fts_{g}", found.match(found.levels - 1))
         # Like Meilisearch's maxTotalHits: pages stop there, the total stays exact.
         offset = (query.page - 1) * query.per_page
         limit = max(0, min(query.per_page, self.max_total_hits - offset))
-        rules = ranking_rules(match, g, fields, query, found)
+        rules = ranking_rules(fields, query, text)
         ids = bucket_sort(hits, rules, offset, limit, descending_ids=True)
         documents = _documents(conn, g, ids)
         return SearchResult(
@@ -748,4 +868,5 @@ class EmbeddedBackend:
             page=query.page,
             per_page=query.per_page,
             facets=fields.facets(hits, query.facets),
+            ignored_words=text.ignored(hits) if text is not None else (),
         )

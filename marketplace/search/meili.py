@@ -11,6 +11,7 @@ Request building and response parsing are pure functions (`build_search_params`,
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -38,7 +39,8 @@ from marketplace.search.query import (
     SearchQuery,
     SearchResult,
 )
-from marketplace.search.settings import meilisearch_settings
+from marketplace.search.settings import MATCHING_STRATEGY, meilisearch_settings
+from marketplace.search.text import ignored_words
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +95,18 @@ def build_filter(query: SearchQuery) -> list[str | list[str]]:
     return groups
 
 
+def plain_text(text: str) -> str:
+    """Query text Meilisearch reads as words only: `"` (a phrase there: no typos, synonyms or
+    prefix) becomes a space, and a `-` starting a word (excludes the word there) is dropped."""
+    return _NEGATION.sub(r"\1", text.replace('"', " "))
+
+
+_NEGATION = re.compile(r"(^|\s)-+")
+
+
 def build_search_params(query: SearchQuery) -> dict[str, Any]:
     """The body of `POST /indexes/{uid}/search` for this query (also one multi-search query)."""
-    params: dict[str, Any] = {"q": query.text}
+    params: dict[str, Any] = {"q": plain_text(query.text)}
     filters = build_filter(query)
     if filters:
         params["filter"] = filters
@@ -107,7 +118,9 @@ def build_search_params(query: SearchQuery) -> dict[str, Any]:
         {
             "page": query.page,
             "hitsPerPage": query.per_page,
-            "matchingStrategy": "all",
+            "matchingStrategy": MATCHING_STRATEGY,
+            # Per hit, how many query words it matched: the page says which were ignored.
+            "showRankingScoreDetails": True,
             "attributesToHighlight": list(HIGHLIGHTED),
             "highlightPreTag": HIGHLIGHT_PRE,
             "highlightPostTag": HIGHLIGHT_POST,
@@ -128,10 +141,22 @@ def _hit(raw: dict[str, Any]) -> Hit:
     return Hit(id=int(document["id"]), document=document, highlights=highlights)
 
 
+def _ignored(query: SearchQuery, hits: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The query words the best hit does without, from its ranking details."""
+    details = (hits[0].get("_rankingScoreDetails") or {}).get("words") if hits else None
+    if not isinstance(details, dict):
+        return ()
+    matched, most = details.get("matchingWords"), details.get("maxMatchingWords")
+    if not isinstance(matched, int) or not isinstance(most, int) or matched >= most:
+        return ()
+    return ignored_words(plain_text(query.text), matched)
+
+
 def parse_search_response(query: SearchQuery, response: dict[str, Any]) -> SearchResult:
     """A SearchResult from a search (or one multi-search) response with page-based totals."""
     distribution = response.get("facetDistribution") or {}
     return SearchResult(
+        ignored_words=_ignored(query, response.get("hits", [])),
         hits=[_hit(raw) for raw in response.get("hits", [])],
         total=int(response.get("totalHits", 0)),
         page=int(response.get("page", query.page)),

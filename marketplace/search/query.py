@@ -1,9 +1,15 @@
 """What a search asks and what it returns: plain values shared by every backend.
 
 Semantics every backend keeps (the contract suite checks them):
-- text: every query word must match (Meilisearch `matchingStrategy: "all"`); the last word also
-  matches as a prefix; words of 5+ letters tolerate one typo, 9+ two; synonyms (data file)
-  match both ways; accents and case are ignored.
+- text: French stop words are dropped (unless part of a synonym phrase, or all there is); the
+  hits match at least the first remaining word, those matching all words first, then those
+  without the last word, and so on (Meilisearch `matchingStrategy: "last"`), and
+  `ignored_words` says which words the best hits do without. The last word also matches as a
+  prefix; words of 5+ letters tolerate one typo, 9+ two; synonyms (data file) match both ways,
+  on the typed words and on the words their typos correct to; accents and case are ignored.
+- ranking: words, then a chosen sort, then typo, proximity (words side by side, then close),
+  attribute (title first), exactness (an attribute opening with the query, then the query's own
+  words before synonyms, typos and prefixes), then newest first.
 - filters: values inside one filter are OR-ed, different filters are AND-ed; `regions` matches
   offers serving any of the regions, or working remotely when `include_remote` is set;
   `visible_on` (a day as YYYYMMDD) drops offers whose `visible_through` is earlier (documents
@@ -88,6 +94,9 @@ class SearchResult:
     page: int
     per_page: int
     facets: dict[str, dict[str, int]]
+    # The query words the best hits do without: none when some hit matches them all (then
+    # hits matching fewer words follow); the page says the others are partial matches.
+    ignored_words: tuple[str, ...] = ()
 
     @property
     def pages(self) -> int:

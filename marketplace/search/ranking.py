@@ -81,6 +81,35 @@ class SetsRule:
         if rest:
             yield rest
 
+    def position(self, id_: int) -> int:
+        """The index of the first set holding `id_` (the number of sets when none does), among
+        the sets already computed: call it on an id of a bucket this rule yielded."""
+        for i, found in enumerate(self._sets):
+            if id_ in found:
+                return i
+        return len(self._makers)
+
+
+class LevelRule:
+    """Sets that depend on the bucket: each bucket of an earlier rule (say, the hits matching
+    the query's first three words) is split by the sets of its level, computed when needed."""
+
+    def __init__(
+        self,
+        level_of: Callable[[BitMap], int],
+        sets_of: Callable[[int], Sequence[Callable[[], AbstractBitMap]]],
+    ) -> None:
+        self._level_of = level_of
+        self._sets_of = sets_of
+        self._rules: dict[int, SetsRule] = {}
+
+    def buckets(self, hits: BitMap) -> Iterator[BitMap]:
+        level = self._level_of(hits)
+        rule = self._rules.get(level)
+        if rule is None:
+            rule = self._rules[level] = SetsRule(self._sets_of(level))
+        return rule.buckets(hits)
+
 
 def encode(key: int, id_: int) -> int:
     return key * ID_SPAN + id_

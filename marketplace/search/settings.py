@@ -14,6 +14,7 @@ from typing import Any
 from marketplace.search.query import MAX_TOTAL_HITS
 
 SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms_fr.json"
+STOP_WORDS_FILE = Path(__file__).parent / "data" / "stop_words_fr.json"
 
 # In order of weight: a match in the title counts most.
 SEARCHABLE_ATTRIBUTES = ("title", "needs_labels", "summary", "description", "provider_name")
@@ -32,8 +33,20 @@ FILTERABLE_ATTRIBUTES = (
 )
 SORTABLE_ATTRIBUTES = ("price_cents", "net_price_cents", "rating", "published_at")
 DISPLAYED_ATTRIBUTES = ("*",)
-# "sort" right after "words": a chosen sort really orders the hits, relevance breaks ties.
-RANKING_RULES = ("words", "sort", "typo", "proximity", "attribute", "exactness")
+# "sort" right after "words": a chosen sort really orders the hits, relevance breaks ties;
+# newest first last, so ties (and browsing without text) come in the same order everywhere.
+RANKING_RULES = (
+    "words",
+    "sort",
+    "typo",
+    "proximity",
+    "attribute",
+    "exactness",
+    "published_at:desc",
+)
+# All the query's words when some offer has them all; else stop words and then the last words
+# are dropped, offers matching more of the words first (Meilisearch's "last").
+MATCHING_STRATEGY = "last"
 ONE_TYPO_FROM = 5  # letters: words this long tolerate one typo
 TWO_TYPOS_FROM = 9
 MAX_VALUES_PER_FACET = 100
@@ -43,6 +56,13 @@ MAX_VALUES_PER_FACET = 100
 def synonym_groups() -> tuple[tuple[str, ...], ...]:
     raw = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
     return tuple(tuple(term.lower() for term in group) for group in raw["groups"])
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """The French stop words, as the index folds words (no accents, lowercase)."""
+    raw = json.loads(STOP_WORDS_FILE.read_text(encoding="utf-8"))
+    return frozenset(word.lower() for word in raw["words"])
 
 
 def synonym_map() -> dict[str, list[str]]:
@@ -63,6 +83,7 @@ def meilisearch_settings() -> dict[str, Any]:
         "displayedAttributes": list(DISPLAYED_ATTRIBUTES),
         "rankingRules": list(RANKING_RULES),
         "synonyms": synonym_map(),
+        "stopWords": sorted(stop_words()),
         "typoTolerance": {
             "enabled": True,
             "minWordSizeForTypos": {"oneTypo": ONE_TYPO_FROM, "twoTypos": TWO_TYPOS_FROM},

@@ -141,9 +141,7 @@ def touched_offers(
     return touched
 
 
-def reindex(
-    session: Session, backend: SearchBackend, today: date, *, loader: OfferLoader
-) -> int:
+def reindex(session: Session, backend: SearchBackend, today: date, *, loader: OfferLoader) -> int:
     """Rebuild the index from the database; pending jobs are covered by the rebuild."""
     started = utcnow()
     count = backend.rebuild(

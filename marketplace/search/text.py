@@ -7,7 +7,11 @@ and synonyms, following Meilisearch's rules so both backends answer alike.
 - Typos: Meilisearch's rules — none below ONE_TYPO_FROM letters, one from there, two from
   TWO_TYPOS_FROM; a swap of two neighbouring letters is one typo (Damerau), and a typo on the
   first letter counts as two.
-- Synonyms: groups of words or phrases that mean the same thing, in both directions.
+- Synonyms: groups of words or phrases that mean the same thing, in both directions, looked up
+  on the typed words and on the words typo tolerance corrects them to ("comerce en ligne" reaches
+  the "commerce en ligne" group).
+- Stop words: French function words ("de", "sur", "les"…) a query does without, unless they are
+  part of a synonym phrase or the query has nothing else.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from functools import cache, lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from marketplace.search.settings import ONE_TYPO_FROM, TWO_TYPOS_FROM
+from marketplace.search.settings import ONE_TYPO_FROM, TWO_TYPOS_FROM, stop_words
 
 MAX_TYPO_CANDIDATES = 50  # vocabulary words tried per query word, closest first
 # The combining marks FTS5 keeps inside a word and then drops (sqlite3Fts5UnicodeIsdiacritic:
@@ -66,6 +70,18 @@ def tokens(text: str) -> list[str]:
     """The words of `text` as FTS5 indexes them: folded case, no diacritics, split on
     anything that is not a letter or a digit."""
     return [word for _start, _end, word in _spans(text)]
+
+
+def typed_words(text: str) -> list[tuple[str, str]]:
+    """Each word of `text` folded (as `tokens` gives it) and as typed: ("salaries", "salariés")."""
+    return [(word, text[start:end]) for start, end, word in _spans(text)]
+
+
+def ignored_words(text: str, matched: int) -> tuple[str, ...]:
+    """The words of a query, as typed, that hits matching only its first `matched` words (stop
+    words aside) do without: Meilisearch's "last" strategy drops them from the end."""
+    words = [typed for word, typed in typed_words(text) if word not in stop_words()]
+    return tuple(words[max(matched, 0) :])
 
 
 def highlight(
@@ -182,22 +198,37 @@ def _synonym_table(
     return {phrase: tuple(others) for phrase, others in table.items() if others}
 
 
-def expand_synonyms(words: Sequence[str], groups: Iterable[Iterable[str]]) -> list[Segment]:
+def expand_synonyms(
+    words: Sequence[str],
+    groups: Iterable[Iterable[str]],
+    corrected: Sequence[str] | None = None,
+) -> list[Segment]:
     """Split normalized query words into segments: a synonym phrase found in the query (the
     longest one starting at each word) becomes one segment with its synonyms, any other word
-    a segment of its own."""
+    a segment of its own. `corrected` (the same words with their typos corrected, word for
+    word) finds the phrases the typed words miss; the segment keeps the typed words."""
     table = _synonym_table(tuple(tuple(group) for group in groups))
     longest = max(map(len, table), default=0)
+    corrected = list(words) if corrected is None else list(corrected)
     segments: list[Segment] = []
     start = 0
     while start < len(words):
         for size in range(min(longest, len(words) - start), 0, -1):
-            phrase = tuple(words[start : start + size])
+            typed = tuple(words[start : start + size])
+            fixed = tuple(corrected[start : start + size])
+            phrase = typed if typed in table else fixed
             if phrase in table:
-                segments.append(Segment(phrase, table[phrase]))
+                segments.append(Segment(typed, tuple(p for p in table[phrase] if p != typed)))
                 start += size
                 break
         else:
             segments.append(Segment((words[start],)))
             start += 1
     return segments
+
+
+def without_stop_words(segments: Sequence[Segment], stop_words: Collection[str]) -> list[Segment]:
+    """The segments a query must match: its one-word stop-word segments dropped, unless
+    nothing else is left (a query of stop words only looks for them)."""
+    kept = [s for s in segments if s.synonyms or len(s.words) > 1 or s.words[0] not in stop_words]
+    return kept or list(segments)

@@ -23,6 +23,9 @@ from marketplace.search.embedded import EmbeddedBackend
 from marketplace.search.query import FACETS, HIGHLIGHT_POST, HIGHLIGHT_PRE, SearchQuery
 from marketplace.search.settings import SEARCHABLE_ATTRIBUTES
 from marketplace.search.text import tokens
+from tests.contract.conftest import OFFERS
+
+OFFERS_BY_ID = {document["id"]: document for document in OFFERS}
 
 Documents = dict[int, dict[str, Any]]
 
@@ -140,10 +143,105 @@ def test_synonyms_match_both_ways(
     assert document_id in found(backend, query)
 
 
-def test_every_word_must_match(backend: SearchBackend, offers: Documents) -> None:
+def test_offers_with_every_word_come_first_then_fewer_words_from_the_end(
+    backend: SearchBackend,
+) -> None:
+    """Does "audit sauvegarde" put the one offer with both words first, then the other
+    audits (Meilisearch's "last" strategy), and say nothing was ignored?"""
     assert found(backend, "audit") >= {2, 5}
-    assert found(backend, "audit sauvegarde") == {5}
-    assert found(backend, "audit sauvegarde licorne") == set()
+    ids = search(backend, "audit sauvegarde")
+    assert ids[0] == 5 and set(ids) == found(backend, "audit")
+    assert backend.search(SearchQuery(text="audit sauvegarde")).ignored_words == ()
+
+
+def test_words_rank_before_a_chosen_sort(backend: SearchBackend, offers: Documents) -> None:
+    """The most expensive audit is 2, yet 5 (both words) comes first by price too."""
+    assert offers[2]["price_cents"] > offers[5]["price_cents"]
+    assert search(backend, "audit sauvegarde", sort="price_desc")[0] == 5
+
+
+def test_partial_matches_say_which_words_were_ignored(backend: SearchBackend) -> None:
+    """No offer has "audit sauvegarde licorne dragon": the audits with "sauvegarde" first, the
+    page names the two words left out, as typed."""
+    result = backend.search(SearchQuery(text="Audit sauvegarde Licorne dragon", per_page=100))
+    assert result.ignored_words == ("Licorne", "dragon")
+    assert result.hits[0].id == 5
+    assert {hit.id for hit in result.hits} == found(backend, "audit")
+    assert backend.search(SearchQuery(text="audit licorne")).ignored_words == ("licorne",)
+
+
+def test_the_first_word_must_match(backend: SearchBackend) -> None:
+    """Words are dropped from the end, never the first one."""
+    assert found(backend, "licorne audit") == set()
+    assert backend.search(SearchQuery(text="licorne audit")).ignored_words == ()
+
+
+def test_stop_words_are_dropped(backend: SearchBackend, offers: Documents) -> None:
+    """Does "sauvegarde des mots de passe" find what "sauvegarde mots passe" finds, though
+    offer 18 (about backups) has no "des"?"""
+    assert "des" not in words_of(offers[18])
+    typed = backend.search(SearchQuery(text="la sauvegarde des mots de passe", per_page=100))
+    assert typed.ignored_words == ()
+    plain = search(backend, "sauvegarde mots passe")
+    assert [hit.id for hit in typed.hits] == plain
+    assert plain[0] == 5  # the one with every word
+
+
+def test_stop_words_inside_a_synonym_phrase_still_count(backend: SearchBackend) -> None:
+    """ "place de marché" is a phrase: its "de" is no stop word there."""
+    assert 4 in found(backend, "marketplace")
+    assert found(backend, "marketplace") == found(backend, "place de marché")
+
+
+def test_synonyms_of_the_corrected_words(writable_backend: SearchBackend) -> None:
+    """ "comerce en ligne" corrects to "commerce en ligne", whose synonym "vente en ligne" is
+    all offer 60 says: is it found, with every word?"""
+    sales = {
+        **OFFERS_BY_ID[17],
+        "id": 60,
+        "title": "Vente en ligne pour producteurs",
+        "summary": "Vos produits en vente directe.",
+        "description": "Catalogue et livraison.",
+    }
+    writable_backend.upsert([sales])
+    assert 60 not in found(writable_backend, "comerce")
+    result = writable_backend.search(SearchQuery(text="comerce en ligne", per_page=100))
+    assert 60 in {hit.id for hit in result.hits} and result.ignored_words == ()
+
+
+def test_words_side_by_side_rank_first(writable_backend: SearchBackend) -> None:
+    """Two titles with "site" and "web", the newer with the words apart: does the one with
+    "site web" come first (proximity)?"""
+    apart = {**OFFERS_BY_ID[17], "id": 61, "title": "Site pour vendre sur le web",
+             "published_at": 1_900_000_000}  # fmt: skip
+    together = {**OFFERS_BY_ID[17], "id": 62, "title": "Votre site web",
+                "published_at": 1_800_000_000}  # fmt: skip
+    writable_backend.upsert([apart, together])
+    ids = search(writable_backend, "site web")
+    assert ids.index(62) < ids.index(61)
+
+
+def test_own_words_rank_before_synonyms(backend: SearchBackend, offers: Documents) -> None:
+    """ "gdpr": offer 10 says GDPR, offer 9 (newer) says RGPD; both in the title."""
+    assert offers[9]["published_at"] > offers[10]["published_at"]
+    ids = search(backend, "gdpr")
+    assert ids.index(10) < ids.index(9)
+
+
+def test_an_attribute_opening_with_the_query_ranks_first(writable_backend: SearchBackend) -> None:
+    """Offer 5's title opens with "Audit"; a newer offer has it further in."""
+    later = {**OFFERS_BY_ID[17], "id": 64, "title": "Un premier audit informatique",
+             "published_at": 1_900_000_000}  # fmt: skip
+    writable_backend.upsert([later])
+    ids = search(writable_backend, "audit")
+    assert ids.index(5) < ids.index(64)
+
+
+def test_ties_are_newest_first(backend: SearchBackend, offers: Documents) -> None:
+    """Offers equal for every rule (here: the free ones, sorted by price) come newest first."""
+    free = [i for i in search(backend, sort="price_asc") if offers[i]["price_cents"] == 0]
+    assert len(free) == 2
+    assert free == sorted(free, key=lambda i: offers[i]["published_at"], reverse=True)
 
 
 def test_query_syntax_is_just_text(backend: SearchBackend) -> None:

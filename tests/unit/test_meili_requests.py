@@ -65,7 +65,8 @@ def search_params(**params: Any) -> dict[str, Any]:
         "facets": list(FACETS),
         "page": 1,
         "hitsPerPage": 20,
-        "matchingStrategy": "all",
+        "matchingStrategy": "last",
+        "showRankingScoreDetails": True,
         "attributesToHighlight": ["title", "summary"],
         "highlightPreTag": HIGHLIGHT_PRE,
         "highlightPostTag": HIGHLIGHT_POST,
@@ -287,6 +288,42 @@ def test_parse_search_response() -> None:
         "regions": {"53": 12, "52": 4},
         "programmes": {},  # asked, no value among the hits
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "matched", "most", "ignored"),
+    [
+        ("formation excel salariés", 1, 3, ("excel", "salariés")),
+        ("vendre sur marketplace amazon", 2, 3, ("amazon",)),  # "sur" is a stop word
+        ("site web", 2, 2, ()),
+        ('"site" -web licorne', 2, 3, ("licorne",)),
+    ],
+)
+def test_ignored_words_come_from_the_best_hits_ranking_details(
+    text: str, matched: int, most: int, ignored: tuple[str, ...]
+) -> None:
+    """Does a best hit matching fewer words than the query say which words, as typed?"""
+    details = {"words": {"order": 0, "matchingWords": matched, "maxMatchingWords": most}}
+    hit = {"id": 1, "_rankingScoreDetails": details}
+    response = {"hits": [hit], "totalHits": 1, "page": 1, "hitsPerPage": 20}
+    result = parse_search_response(SearchQuery(text=text), response)
+    assert result.ignored_words == ignored
+    assert result.hits[0].document == {"id": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        ('"site web"', " site web "),
+        ("-web site", "web site"),
+        ("site -web", "site web"),
+        ("e-commerce", "e-commerce"),  # inside a word, a hyphen is no operator
+        ("site --web", "site web"),
+    ],
+)
+def test_phrases_and_negations_are_sent_as_plain_words(text: str, sent: str) -> None:
+    """On Meilisearch `"…"` is a phrase and a leading `-` excludes a word: neither is ours."""
+    assert build_search_params(SearchQuery(text=text))["q"] == sent
 
 
 def test_parse_response_without_hits_or_facets() -> None:

@@ -18,6 +18,7 @@ from marketplace.search.text import (
     allowed_typos,
     expand_synonyms,
     highlight,
+    ignored_words,
     normalize,
     tokens,
     typo_candidates,
@@ -257,12 +258,46 @@ def test_fts5_match_quotes_everything() -> None:
 
 def test_text_match_collects_the_words_to_highlight() -> None:
     found = text_match(["comerce", "site", "web"], VOCABULARY)
-    assert found.match == (
+    assert found.match() == (
         '("comerce" OR "commerce") AND (("site" AND "web"*) OR "site internet" OR "site vitrine")'
     )
-    assert found.exact == '"comerce" AND (("site" AND "web"*) OR "site internet" OR "site vitrine")'
+    assert found.exact() == (
+        '"comerce" AND (("site" AND "web"*) OR "site internet" OR "site vitrine")'
+    )
     assert found.words == {"comerce", "commerce", "site", "web", "internet", "vitrine"}
     assert found.prefix == "web"
+
+
+def test_text_match_levels_drop_segments_from_the_end() -> None:
+    found = text_match(["comerce", "site", "web"], VOCABULARY, ["comerce", "Site", "Web"])
+    assert found.levels == 2
+    assert found.match(1) == '("comerce" OR "commerce")'
+    assert found.ignored(1) == ("Site", "Web")
+    assert found.ignored(0) == ()
+    assert found.proximity(0) == ['"commerce site web"*', 'NEAR("commerce" "site" "web"*, 6)']
+    assert found.proximity(1) == []  # one word: nothing to bring together
+    assert found.exactness(1) == ['^"comerce"', '"comerce"']
+
+
+def test_text_match_drops_stop_words_but_not_inside_a_phrase() -> None:
+    found = text_match(tokens("le site de la commerce en ligne"), VOCABULARY)
+    assert [s.words for s in found.segments] == [("site",), ("commerce", "en", "ligne")]
+    only = text_match(["de", "la"], VOCABULARY)
+    assert [s.words for s in only.segments] == [("de",), ("la",)]
+
+
+def test_synonyms_of_the_corrected_words() -> None:
+    """ "comerce en ligne" is no phrase of the groups; corrected, it is."""
+    words = tokens("comerce en ligne")
+    assert expand_synonyms(words, GROUPS) == [Segment((w,)) for w in words]
+    assert expand_synonyms(words, GROUPS, ["commerce", "en", "ligne"]) == [
+        Segment(("comerce", "en", "ligne"), (("e", "commerce"),))
+    ]
+
+
+def test_ignored_words_are_the_last_ones_as_typed() -> None:
+    assert ignored_words("Formation à Excel des salariés", 1) == ("Excel", "salariés")
+    assert ignored_words("site web", 2) == ()
 
 
 # --- Highlights -----------------------------------------------------------------------------------
