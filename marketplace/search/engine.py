@@ -22,7 +22,9 @@ def build_search_backend(config: dict[str, Any], instance_path: str) -> SearchBa
 
         return MeiliBackend(
             url=config["MEILI_URL"],
-            api_key=config.get("MEILI_MASTER_KEY", ""),
+            # No key: no Authorization header (an empty "Bearer " is refused even by a server
+            # without a master key). In production, an admin API key, not the master key.
+            api_key=config.get("MEILI_MASTER_KEY") or None,
             index_uid=f"{config.get('MEILI_INDEX_PREFIX', '')}offers",
             timeout=float(config.get("MEILI_TIMEOUT", 5)),
         )

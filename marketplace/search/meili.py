@@ -206,7 +206,7 @@ class MeiliBackend:
     def __init__(
         self,
         url: str,
-        api_key: str,
+        api_key: str | None,
         index_uid: str,
         timeout: float,
         *,
@@ -226,7 +226,15 @@ class MeiliBackend:
     # operation builds its own (cheap: it opens no connection, and requests are not pooled).
     def _client(self) -> meilisearch.Client:
         # The client annotates timeout as int; it hands it to requests, which takes float seconds.
-        return meilisearch.Client(self.url, self.api_key, timeout=self.timeout)  # type: ignore[arg-type]
+        # Without a key, the client would still send "Bearer None": a None header value makes
+        # requests leave the header out, as a server without a master key wants.
+        headers = None if self.api_key else {"Authorization": None}
+        return meilisearch.Client(
+            self.url,
+            self.api_key,
+            timeout=self.timeout,  # type: ignore[arg-type]
+            custom_headers=headers,  # type: ignore[arg-type]
+        )
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:

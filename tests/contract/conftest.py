@@ -194,7 +194,7 @@ def _new_backend(kind: str, folder: Path) -> Iterator[SearchBackend]:
 
     meili = MeiliBackend(
         url=os.environ["MEILI_URL"],
-        api_key=os.environ.get("MEILI_MASTER_KEY", ""),
+        api_key=os.environ.get("MEILI_MASTER_KEY") or None,
         index_uid=f"test_offers_{uuid.uuid4().hex[:12]}",
         timeout=5.0,
     )

@@ -49,7 +49,7 @@ def task_error(code: str, message: str) -> dict[str, Any]:
 class FakeMeili:
     """State and behaviour of the fake server; tests tweak the public fields."""
 
-    key: str = "test-master-key"
+    key: str | None = "test-master-key"  # None: a server without a master key
     url: str = ""
     requests: list[Recorded] = field(default_factory=list)
     indexes: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
@@ -250,7 +250,14 @@ class _Handler(BaseHTTPRequestHandler):
             fake.requests.append(Recorded(self.command, self.path, body, authorization))
         if fake.delay:
             fake.release.wait(fake.delay)
-        if authorization != f"Bearer {fake.key}":
+        # Like the server: the token is trimmed; any header, even an empty "Bearer ", is
+        # checked, with or without a master key.
+        token = None if authorization is None else authorization.removeprefix("Bearer").strip()
+        if token is None and fake.key is not None:
+            status, payload = api_error(
+                "missing_authorization_header", "The Authorization header is missing.", 401
+            )
+        elif token is not None and token != fake.key:
             status, payload = api_error("invalid_api_key", "The provided API key is invalid.", 403)
         else:
             with fake.lock:

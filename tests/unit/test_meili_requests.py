@@ -545,6 +545,27 @@ def test_wrong_key_is_a_search_error(fake: FakeMeili) -> None:
     assert fake.requests[0].authorization == "Bearer wrong-key"
 
 
+def test_no_key_sends_no_authorization_header() -> None:
+    """A server without a master key refuses an empty "Bearer ": is no header sent at all?"""
+    with running(FakeMeili(key=None)) as server:
+        server.indexes[UID] = {}
+        backend = MeiliBackend(server.url, None, UID, timeout=2.0)
+        backend.search(SearchQuery())
+        assert server.requests[0].authorization is None
+        MeiliBackend(server.url, "", UID, timeout=2.0).search(SearchQuery())  # "" is no key
+        assert server.requests[1].authorization is None
+        wrong = MeiliBackend(server.url, "some-key", UID, timeout=2.0)
+        with pytest.raises(SearchError, match="invalid_api_key"):
+            wrong.search(SearchQuery())
+
+
+def test_the_app_passes_no_key_when_none_is_configured() -> None:
+    from marketplace.search.engine import build_search_backend
+
+    built = build_search_backend({"MEILI_URL": "http://127.0.0.1:1", "MEILI_MASTER_KEY": ""}, "")
+    assert isinstance(built, MeiliBackend) and built.api_key is None
+
+
 def test_slow_server_times_out(fake: FakeMeili) -> None:
     """Does a server that does not answer raise SearchError after the HTTP timeout?"""
     fake.delay = 10.0
