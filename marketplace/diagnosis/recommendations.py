@@ -120,8 +120,11 @@ def recommended_offers(
     Raises SearchError when the search engine fails."""
     if not diagnosis.needs:
         return []
-    queries = recommendation_queries(diagnosis.needs, diagnosis.company.region.code, today)
-    return recommendations(search.multi_search(queries))
+    company = diagnosis.company
+    queries = recommendation_queries(
+        diagnosis.needs, company.region.code, today, naf_code=company.naf_code
+    )
+    return recommendations(search.multi_search(queries), naf_code=company.naf_code)
 
 
 def diagnosis_recommendations(

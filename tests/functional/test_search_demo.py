@@ -20,6 +20,7 @@ from marketplace.demo import seed_demo, seed_demo_offers
 from marketplace.extensions import db
 from marketplace.mail import LogMailer
 from marketplace.search.embedded import EmbeddedBackend
+from marketplace.search.recommend import recommendation_queries, recommendations
 from marketplace.search.sync import reindex
 from tests.conftest import empty_tables
 
@@ -102,3 +103,18 @@ def test_site_vitrine(client: FlaskClient) -> None:
     firsts = [i for i, (title, _) in enumerate(hits) if title.startswith("Site vitrine")]
     others = [i for i, (title, _) in enumerate(hits) if "vitrine" not in title.lower()]
     assert firsts and others and max(firsts) < min(others)
+
+
+def test_a_bakery_gets_the_bakery_offers_first(demo_index: EmbeddedBackend) -> None:
+    """The Lyon bakery (NAF 10.71C) was offered an ERP "pour les transporteurs" for its
+    management need while "Click & collect… pour les boulangeries-pâtisseries" exists."""
+    needs = [{"need": "management"}, {"need": "ecommerce"}]
+    queries = recommendation_queries(needs, "84", date.today(), naf_code="10.71C")
+    merged = recommendations(demo_index.multi_search(queries), naf_code="10.71C")
+    for result in merged:
+        assert "boulangeries" in result.hits[0].document["title"]
+        assert len(result.hits) == 3  # the need's other offers still fill the places
+    plain = recommendations(
+        demo_index.multi_search(recommendation_queries(needs, "84", date.today()))
+    )
+    assert [r.total for r in plain] == [r.total for r in merged]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from marketplace.search.query import Hit, SearchResult
-from marketplace.search.recommend import recommendation_queries, recommendations
+from marketplace.search.recommend import recommendation_queries, recommendations, trade_words
 
 
 def result(ids: list[int], total: int) -> SearchResult:
@@ -39,3 +39,27 @@ def test_offers_about_the_need_come_first_then_those_addressing_it() -> None:
     )
     assert [[hit.id for hit in r.hits] for r in merged] == [[7, 3, 9], []]
     assert [r.total for r in merged] == [12, 0]
+
+
+def test_trade_words_come_from_the_longest_naf_prefix() -> None:
+    assert trade_words("10.71C")[0] == "boulanger"
+    assert trade_words("01.21Z")[0] == "viticole"
+    assert trade_words("01.11Z")[0] == "agricole"
+    assert trade_words("99.99Z") == trade_words(None) == ()
+
+
+def test_offers_naming_the_trade_come_first_without_filtering_others() -> None:
+    queries = recommendation_queries(
+        [{"need": "management"}], "84", date(2026, 11, 27), naf_code="10.71C"
+    )
+    assert [(q.text, q.categories, q.needs) for q in queries] == [
+        ("boulanger", (), ("management",)),
+        ("", ("management",), ()),
+        ("", (), ("management",)),
+    ]
+    merged = recommendations(
+        [result([5], total=1), result([7], total=1), result([3, 7, 9], total=12)],
+        naf_code="10.71C",
+    )
+    assert [[hit.id for hit in r.hits] for r in merged] == [[5, 7, 3]]
+    assert [r.total for r in merged] == [12]
