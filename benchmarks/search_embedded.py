@@ -157,6 +157,12 @@ def query_mix(rng: random.Random) -> dict[str, Callable[[], SearchQuery]]:
         "facturation électronique",
         "crm",
         "formation",
+        # Sentences, as SMEs type them (stop words, words no offer has, "last" strategy).
+        "formation excel salariés",
+        "vendre sur marketplace amazon",
+        "logiciel de caisse boulangerie",
+        "site vitrine pour mon restaurant",
+        "audit de sécurité informatique pour TPE industrielles",
     ]
     regions = [r.code for r in REGIONS]
     return {
