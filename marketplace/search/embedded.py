@@ -849,7 +849,8 @@ class EmbeddedBackend:
         text = TextRules(match, g, found) if found is not None else None
         if found is not None and hits:
             hits = hits & match(f"fts_{g}", found.match(found.levels - 1))
-        # Like Meilisearch's maxTotalHits: pages stop there, the total stays exact.
+        # Pages stop at maxTotalHits like on Meilisearch; the total here stays exact (Meilisearch
+        # stops counting there: see the README).
         offset = (query.page - 1) * query.per_page
         limit = max(0, min(query.per_page, self.max_total_hits - offset))
         rules = ranking_rules(fields, query, text)

@@ -16,7 +16,8 @@ Semantics every backend keeps (the contract suite checks them):
   without one stay).
 - facets: counts of each value among all hits of the query with its filters applied (Meilisearch
   `facetDistribution`), for the facet fields asked.
-- pagination: exact totals (`hitsPerPage`/`page`), pages numbered from 1.
+- pagination: pages numbered from 1, stopping at MAX_TOTAL_HITS; totals are exact on the
+  embedded index, Meilisearch stops counting at `pagination.maxTotalHits` (not yet aligned).
 - highlights: matched words wrapped in HIGHLIGHT_PRE/HIGHLIGHT_POST (control characters, so the
   page can escape the text first and then turn them into <mark>).
 """
