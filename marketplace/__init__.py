@@ -78,6 +78,7 @@ def register_url_converters(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from marketplace import models  # noqa: F401  (every table joins the metadata)
     from marketplace.auth import authenticate_bearer_token, register_user_loaders
+    from marketplace.billing.gateway import build_payment_gateway
     from marketplace.bookings.evidence import EvidenceStore
     from marketplace.catalog.indexing import CatalogueLoader
     from marketplace.schemas import ErrorSchema
@@ -100,6 +101,7 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     app.extensions["mailer"] = build_mailer(app.config)
     app.extensions["evidence_store"] = EvidenceStore(Path(app.config["EVIDENCE_FOLDER"]))
+    app.extensions["payments"] = build_payment_gateway(app.config)  # None: transfers only
     register_search(app, CatalogueLoader())  # search reads offers through it (DESIGN §5)
 
 
@@ -120,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
         provider_invoices,
         public,
         search,
+        webhooks,
     )
     from marketplace.blueprints.api import register_api
 
@@ -139,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
         admin_ledger,
         health,
         about,
+        webhooks,
     ):
         app.register_blueprint(module.bp)
     register_api(api)

@@ -2,6 +2,7 @@
 
 from marketplace.accounts.models import ApiToken, Company, Membership, Provider, User
 from marketplace.audit import AuditEvent
+from marketplace.billing.claim_models import SubsidyClaim
 from marketplace.billing.invoice_models import (
     CreditNote,
     Invoice,
@@ -12,6 +13,7 @@ from marketplace.billing.invoice_models import (
 )
 from marketplace.billing.ledger_models import JournalEntry, JournalLine
 from marketplace.billing.models import DeclaredAid, SubsidyAllocation, SubsidyProgramme
+from marketplace.billing.payment_models import Payment, Refund, StripeEvent
 from marketplace.bookings.models import Booking, BookingEvent, BookingEvidence, BookingMessage
 from marketplace.catalog.models import Offer
 from marketplace.diagnosis.models import Diagnosis, DiagnosisDraft
@@ -48,11 +50,15 @@ __all__ = [
     "Membership",
     "Offer",
     "OutboundEmail",
+    "Payment",
     "Provider",
+    "Refund",
     "Region",
     "Resource",
     "SearchJob",
+    "StripeEvent",
     "SubsidyAllocation",
+    "SubsidyClaim",
     "SubsidyProgramme",
     "User",
 ]

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.accounts.parties import own_rows
 from marketplace.audit import record_event
+from marketplace.billing.claims import claims_of_invoice, open_claims
 from marketplace.billing.invoice_models import (
     CREDIT_NOTE_SERIES,
     INVOICE_SERIES,
@@ -60,6 +61,7 @@ from marketplace.billing.invoice_models import (
 from marketplace.billing.ledger import record_credit_note, record_invoice_issued
 from marketplace.billing.models import AllocationStatus, SubsidyAllocation, SubsidyProgramme
 from marketplace.billing.money import format_euros, vat_amount
+from marketplace.billing.payments import refunds_for_credit_note
 from marketplace.bookings.lifecycle import State
 from marketplace.bookings.models import Booking
 from marketplace.dbtypes import utcnow
@@ -660,6 +662,8 @@ def _issue(
         company_share_cents=invoice.company_share_cents,
     )
     session.flush()
+    if invoice.company_share_cents == 0:  # nothing for the company to pay: claim at once
+        open_claims(session, invoice, today)
     return invoice
 
 
@@ -794,7 +798,9 @@ def _credit(
         )
         .order_by(SubsidyAllocation.programme_id)
     ).all()
-    if any(a.status != AllocationStatus.COMMITTED for a in allocations):
+    if claims_of_invoice(session, invoice) or any(
+        a.status != AllocationStatus.COMMITTED for a in allocations
+    ):
         raise Conflict(
             str(
                 _l(
@@ -829,6 +835,7 @@ def _credit(
     session.add(note)
     session.flush()
     record_credit_note(session, note)
+    refunds_for_credit_note(session, note)  # what the company paid goes back to it
     record_event(
         session,
         actor,

@@ -12,12 +12,12 @@ platform's books hold is who owes whom through it:
 So 44571 TVA collectée and 706 Prestations de services stay at zero until the platform bills a
 fee of its own; they are in the chart for that day.
 
-The postings, each one call of `post_entry` (only the first two exist today; the rest come with
-payments and subsidy claims, issue 12):
+The postings, each one call of `post_entry`:
 - invoice issued (VT): D 411 share, D 4687 each subsidy / C 467 total incl. VAT;
 - credit note issued (VT): the exact reverse of its invoice's entry;
 - share received (BQ): D 512 / C 411;   refund (BQ): D 411 / C 512;
 - subsidy claimed (OD): D 441 / C 4687; subsidy approved: no amount moves (a status only);
+- subsidy rejected (OD): D 411 / C 441, the company owes what the funder will not pay;
 - subsidy paid (BQ): D 512 / C 441;     provider paid (BQ): D 467 / C 512.
 Amounts in a line are never negative: a reversal swaps debit and credit.
 
@@ -37,6 +37,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import Company, Provider
+from marketplace.billing.claim_models import SubsidyClaim
 from marketplace.billing.invoice_models import CreditNote, Invoice
 from marketplace.billing.ledger_models import (
     CHART,
@@ -46,6 +47,7 @@ from marketplace.billing.ledger_models import (
     JournalLine,
 )
 from marketplace.billing.models import SubsidyProgramme
+from marketplace.billing.payment_models import Payment, Refund
 
 CLIENTS = "411"
 SUBSIDIES_COMMITTED = "4687"
@@ -207,6 +209,129 @@ def record_credit_note(session: Session, credit_note: CreditNote) -> JournalEntr
         source=EntrySource.CREDIT_NOTE_ISSUED,
         source_id=credit_note.id,
         lines=lines,
+    )
+
+
+def record_share_received(session: Session, payment: Payment) -> JournalEntry:
+    """Bank journal: the company's payment lands in the platform's account (D 512 / C 411)."""
+    invoice = payment.invoice
+    assert payment.received_on is not None
+    label = f"Règlement facture {invoice.number} {invoice.buyer_name}"
+    return post_entry(
+        session,
+        journal=Journal.BANK,
+        entry_date=payment.received_on,
+        piece_ref=invoice.number,
+        piece_date=payment.received_on,
+        label=label,
+        source=EntrySource.SHARE_RECEIVED,
+        source_id=payment.id,
+        lines=[
+            Line(BANK, label, debit_cents=payment.amount_cents),
+            Line(CLIENTS, label, credit_cents=payment.amount_cents, company_id=invoice.company_id),
+        ],
+    )
+
+
+def record_refund(session: Session, refund: Refund) -> JournalEntry:
+    """Bank journal: money given back to the company after a credit note (D 411 / C 512)."""
+    invoice = refund.payment.invoice
+    assert refund.sent_on is not None
+    label = f"Remboursement avoir {refund.credit_note.number} facture {invoice.number}"
+    return post_entry(
+        session,
+        journal=Journal.BANK,
+        entry_date=refund.sent_on,
+        piece_ref=refund.credit_note.number,
+        piece_date=refund.sent_on,
+        label=label,
+        source=EntrySource.REFUND,
+        source_id=refund.id,
+        lines=[
+            Line(CLIENTS, label, debit_cents=refund.amount_cents, company_id=invoice.company_id),
+            Line(BANK, label, credit_cents=refund.amount_cents),
+        ],
+    )
+
+
+def record_subsidy_claimed(session: Session, claim: SubsidyClaim, day: date) -> JournalEntry:
+    """Miscellaneous journal: a committed subsidy becomes a claim on its funder (D 441 / C 4687)."""
+    invoice = claim.invoice
+    label = f"Demande d'aide {claim.programme.code} facture {invoice.number}"
+    return post_entry(
+        session,
+        journal=Journal.MISC,
+        entry_date=day,
+        piece_ref=invoice.number,
+        piece_date=invoice.issue_date,
+        label=label,
+        source=EntrySource.SUBSIDY_CLAIMED,
+        source_id=claim.id,
+        lines=[
+            Line(
+                SUBSIDIES_CLAIMED,
+                label,
+                debit_cents=claim.amount_cents,
+                programme_id=claim.programme_id,
+            ),
+            Line(
+                SUBSIDIES_COMMITTED,
+                label,
+                credit_cents=claim.amount_cents,
+                programme_id=claim.programme_id,
+            ),
+        ],
+    )
+
+
+def record_subsidy_rejected(session: Session, claim: SubsidyClaim, day: date) -> JournalEntry:
+    """Miscellaneous journal: a rejected claim is owed by the company instead (D 411 / C 441)."""
+    invoice = claim.invoice
+    label = f"Aide refusée {claim.programme.code} facture {invoice.number}"
+    return post_entry(
+        session,
+        journal=Journal.MISC,
+        entry_date=day,
+        piece_ref=invoice.number,
+        piece_date=invoice.issue_date,
+        label=label,
+        source=EntrySource.SUBSIDY_REJECTED,
+        source_id=claim.id,
+        lines=[
+            Line(CLIENTS, label, debit_cents=claim.amount_cents, company_id=claim.company_id),
+            Line(
+                SUBSIDIES_CLAIMED,
+                label,
+                credit_cents=claim.amount_cents,
+                programme_id=claim.programme_id,
+            ),
+        ],
+    )
+
+
+def record_subsidy_paid(session: Session, claim: SubsidyClaim) -> JournalEntry:
+    """Bank journal: the funder pays the claim (D 512 / C 441)."""
+    assert claim.paid_on is not None
+    invoice = claim.invoice
+    label = f"Versement aide {claim.programme.code} facture {invoice.number}"
+    return post_entry(
+        session,
+        journal=Journal.BANK,
+        entry_date=claim.paid_on,
+        piece_ref=claim.funder_payment_reference[:40] or invoice.number,
+        piece_date=claim.paid_on,
+        label=label,
+        source=EntrySource.SUBSIDY_PAID,
+        source_id=claim.id,
+        lines=[
+            Line(BANK, label, debit_cents=claim.amount_cents),
+            Line(
+                SUBSIDIES_CLAIMED,
+                label,
+                credit_cents=claim.amount_cents,
+                programme_id=claim.programme_id,
+            ),
+        ],
     )
 
 

@@ -66,10 +66,10 @@ class EntrySource(StrEnum):
 
     INVOICE_ISSUED = "invoice_issued"
     CREDIT_NOTE_ISSUED = "credit_note_issued"
-    # For the payments and claims to come (issue 12): each posts with one call of post_entry
     SHARE_RECEIVED = "share_received"
     SUBSIDY_CLAIMED = "subsidy_claimed"
     SUBSIDY_APPROVED = "subsidy_approved"
+    SUBSIDY_REJECTED = "subsidy_rejected"
     SUBSIDY_PAID = "subsidy_paid"
     REFUND = "refund"
     PROVIDER_PAID = "provider_paid"

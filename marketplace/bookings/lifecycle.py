@@ -19,7 +19,8 @@ class State(StrEnum):
     AGREED = "agreed"  # agreement frozen, subsidies reserved; the provider delivers
     DELIVERED = "delivered"  # the provider says it is done; the company confirms or disputes
     DISPUTED = "disputed"  # an administrator settles it
-    CONFIRMED = "confirmed"  # delivered and confirmed: ready to invoice
+    CONFIRMED = "confirmed"  # delivered and confirmed: invoiced, then paid
+    CLOSED = "closed"  # everything paid: the company's share and every subsidy
     DECLINED = "declined"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
@@ -55,6 +56,7 @@ class TransitionName(StrEnum):
     AUTO_CONFIRM = "auto_confirm"
     SETTLE_FOR_PROVIDER = "settle_for_provider"
     SETTLE_FOR_COMPANY = "settle_for_company"
+    CLOSE = "close"
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ TRANSITIONS: tuple[Transition, ...] = (
         effects=(Effect.RELEASE_SUBSIDIES,),
         needs_reason=True,
     ),
+    # Fired by billing.claims once the invoice is paid in full, never by a person.
+    _t(S.CONFIRMED, T.CLOSE, S.CLOSED, P.SYSTEM),
 )
 
 _BY_KEY = {(t.source, t.name): t for t in TRANSITIONS}

@@ -12,7 +12,8 @@ STATE_LABELS = {
     State.AGREED: _l("Agreement signed"),
     State.DELIVERED: _l("Delivered"),
     State.DISPUTED: _l("Disputed"),
-    State.CONFIRMED: _l("Ready to invoice"),
+    State.CONFIRMED: _l("Delivery confirmed"),
+    State.CLOSED: _l("Closed: everything paid"),
     State.DECLINED: _l("Declined"),
     State.CANCELLED: _l("Cancelled"),
     State.EXPIRED: _l("Expired"),
@@ -30,6 +31,7 @@ TRANSITION_LABELS = {
     TransitionName.AUTO_CONFIRM: _l("Confirmed automatically"),
     TransitionName.SETTLE_FOR_PROVIDER: _l("Settle for the provider"),
     TransitionName.SETTLE_FOR_COMPANY: _l("Settle for the company"),
+    TransitionName.CLOSE: _l("Closed: everything is paid"),
 }
 
 WAITING_LABELS = {

@@ -1,0 +1,310 @@
+"""Card payments against localstripe, a stateful fake Stripe server started on a free loopback
+port: create → confirm with a test card → the signed webhook → the share paid; a declined card;
+a replayed and a late event; a refund after a credit note. The browser's part (Stripe.js
+confirming the card) is played by calling localstripe as Stripe.js would."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.server
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+import stripe
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.billing.claims import claims_of_invoice
+from marketplace.billing.gateway import StripeGateway
+from marketplace.billing.invoices import issue_credit_note
+from marketplace.billing.ledger_models import JournalEntry
+from marketplace.billing.payment_models import PaymentStatus, RefundStatus, StripeEvent
+from marketplace.billing.payments import (
+    ShareStatus,
+    open_card_payment,
+    prepare_card_payment,
+    refunds_of,
+    send_card_refund,
+    share_account,
+)
+from marketplace.errors import Conflict
+from tests.billing_scenario import Scenario, assert_budgets_add_up
+from tests.bookkeeping import assert_books_balance
+from tests.invoicing import MAILER
+
+TODAY = date.today()
+SECRET = "sk_test_localstripe"
+WEBHOOK_SECRET = "whsec_localstripe_test"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Delivery:
+    body: bytes
+    signature: str
+
+
+class WebhookInbox:
+    """Where localstripe delivers its webhooks; the test hands each one to the app."""
+
+    def __init__(self) -> None:
+        self.deliveries: queue.Queue[Delivery] = queue.Queue()
+        inbox = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                inbox.deliveries.put(Delivery(body, self.headers.get("Stripe-Signature", "")))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def next(self, event_type: str, timeout: float = 10.0) -> Delivery:
+        deadline = time.monotonic() + timeout
+        while True:
+            delivery = self.deliveries.get(timeout=max(0.1, deadline - time.monotonic()))
+            if f'"type": "{event_type}"'.encode() in delivery.body or (
+                f'"type":"{event_type}"'.encode() in delivery.body
+            ):
+                return delivery
+
+
+@pytest.fixture(scope="module")
+def localstripe() -> Iterator[str]:
+    executable = Path(sys.executable).with_name("localstripe")
+    if not executable.exists() and shutil.which("localstripe") is None:
+        pytest.skip("localstripe is not installed (pip install -e '.[test]')")
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            str(executable if executable.exists() else "localstripe"),
+            "--port",
+            str(port),
+            "--from-scratch",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("localstripe did not start")
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def inbox(localstripe: str) -> Iterator[WebhookInbox]:
+    inbox = WebhookInbox()
+    data = urllib.parse.urlencode(
+        [
+            ("url", inbox.url),
+            ("secret", WEBHOOK_SECRET),
+            ("events[]", "payment_intent.succeeded"),
+            ("events[]", "payment_intent.payment_failed"),
+        ]
+    ).encode()
+    urllib.request.urlopen(
+        urllib.request.Request(f"{localstripe}/_config/webhooks/cc", data=data, method="POST")
+    ).close()
+    yield inbox
+    inbox.server.shutdown()
+
+
+@pytest.fixture
+def gateway(app: Flask, localstripe: str, monkeypatch: pytest.MonkeyPatch) -> StripeGateway:
+    gateway = StripeGateway(SECRET, "pk_test_localstripe", WEBHOOK_SECRET, api_base=localstripe)
+    monkeypatch.setitem(app.extensions, "payments", gateway)
+    return gateway
+
+
+def card_entered(localstripe: str, intent_id: str, card: str) -> None:
+    """What Stripe.js does in the browser: attach the card, confirm the intent."""
+    client = stripe.StripeClient(SECRET, base_addresses={"api": localstripe})
+    client.v1.payment_intents.update(intent_id, params={"payment_method": card})
+    with suppress(stripe.CardError):  # the page shows Stripe's message; the webhook tells us
+        client.v1.payment_intents.confirm(intent_id)
+
+
+def signed(body: bytes) -> str:
+    """Stripe's signature scheme: t=<unix time>,v1=HMAC-SHA256(secret, "<t>.<body>")."""
+    timestamp = int(time.time())
+    mac = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def deliver(app: Flask, delivery: Delivery, signature: str | None = None) -> tuple[int, dict]:
+    response = app.test_client().post(
+        "/stripe/webhook",
+        data=delivery.body,
+        headers={
+            "Stripe-Signature": delivery.signature if signature is None else signature,
+            "Content-Type": "application/json",
+        },
+    )
+    return response.status_code, response.get_json(silent=True) or {}
+
+
+def counts(session: Session) -> tuple[int, int]:
+    return (
+        session.scalar(select(func.count()).select_from(StripeEvent)) or 0,
+        session.scalar(select(func.count()).select_from(JournalEntry)) or 0,
+    )
+
+
+def start_paying(session: Session, gateway: StripeGateway, s: Scenario) -> str:
+    payment = prepare_card_payment(session, s.company, s.invoice)
+    key = payment.idempotency_key
+    session.commit()  # the key is stored before Stripe is called
+    facts = open_card_payment(session, gateway, MAILER, payment, TODAY)
+    session.commit()
+    assert key and facts.client_secret and facts.amount_cents == payment.amount_cents
+    assert facts.status == "requires_payment_method"
+    # Coming back to the page reuses the same payment and intent, never a second one.
+    again = prepare_card_payment(session, s.company, s.invoice)
+    assert again.id == payment.id
+    assert open_card_payment(session, gateway, MAILER, again, TODAY).id == facts.id
+    session.commit()
+    return facts.id
+
+
+def test_a_card_payment_succeeds_through_the_webhook_once(
+    app: Flask, session: Session, gateway: StripeGateway, inbox: WebhookInbox, localstripe: str
+) -> None:
+    s = Scenario(session)
+    session.commit()
+    intent_id = start_paying(session, gateway, s)
+
+    card_entered(localstripe, intent_id, "pm_card_visa")
+    delivery = inbox.next("payment_intent.succeeded")
+    assert deliver(app, delivery) == (200, {"received": True, "outcome": "payment succeeded"})
+    session.expire_all()
+    account = share_account(session, s.invoice)
+    assert (account.status, account.paid_cents) == (ShareStatus.PAID, 600_00)
+    assert len(claims_of_invoice(session, s.invoice)) == 2  # the subsidies are claimed
+    after = counts(session)
+
+    # The same event again: stored once, nothing moves.
+    assert deliver(app, delivery) == (200, {"received": True, "outcome": "duplicate"})
+    session.expire_all()
+    assert counts(session) == after
+    assert share_account(session, s.invoice).paid_cents == 600_00
+    assert_books_balance(session)
+    assert_budgets_add_up(session)
+
+
+def test_a_bad_signature_is_refused_and_stores_nothing(
+    app: Flask, session: Session, gateway: StripeGateway, inbox: WebhookInbox, localstripe: str
+) -> None:
+    s = Scenario(session)
+    session.commit()
+    intent_id = start_paying(session, gateway, s)
+    card_entered(localstripe, intent_id, "pm_card_visa")
+    delivery = inbox.next("payment_intent.succeeded")
+    forged = "t=1700000000,v1=" + "0" * 64
+    status, body = deliver(app, delivery, signature=forged)
+    assert status == 400 and "signature" in body["message"]
+    tampered = Delivery(delivery.body.replace(b"succeeded", b"succeedeD", 1), delivery.signature)
+    assert deliver(app, tampered)[0] == 400
+    session.expire_all()
+    assert counts(session)[0] == 0
+    assert share_account(session, s.invoice).status == ShareStatus.UNPAID
+
+
+def test_a_declined_card_then_a_good_one_and_a_late_failure_event(
+    app: Flask, session: Session, gateway: StripeGateway, inbox: WebhookInbox, localstripe: str
+) -> None:
+    s = Scenario(session)
+    session.commit()
+    intent_id = start_paying(session, gateway, s)
+
+    card_entered(localstripe, intent_id, "pm_card_chargeCustomerFail")
+    failed = inbox.next("payment_intent.payment_failed")
+    assert deliver(app, failed) == (200, {"received": True, "outcome": "payment failed"})
+    session.expire_all()
+    account = share_account(session, s.invoice)
+    assert (account.status, account.due_cents) == (ShareStatus.UNPAID, 600_00)
+
+    # The company tries another card: a new payment and intent (localstripe, unlike Stripe,
+    # cannot retry a declined intent), with the next idempotency key.
+    second = start_paying(session, gateway, s)
+    assert second != intent_id
+    card_entered(localstripe, second, "pm_card_visa")
+    succeeded = inbox.next("payment_intent.succeeded")
+    assert deliver(app, succeeded)[1]["outcome"] == "payment succeeded"
+    # The first intent's failure delivered again, late, as another event signed like Stripe's:
+    # its intent is read back from Stripe, and nothing changes.
+    late_body = failed.body.replace(b'"evt_', b'"evt_late', 1)
+    before = counts(session)
+    assert deliver(app, Delivery(late_body, signed(late_body)))[1]["outcome"] == ("payment failed")
+    session.expire_all()
+    assert counts(session) == (before[0] + 1, before[1])  # one more event, no entry
+    account = share_account(session, s.invoice)
+    assert (account.status, account.paid_cents) == (ShareStatus.PAID, 600_00)
+    assert_books_balance(session)
+
+
+def test_a_credit_note_refunds_the_card(
+    app: Flask, session: Session, gateway: StripeGateway, inbox: WebhookInbox, localstripe: str
+) -> None:
+    s = Scenario(session, with_programmes=False)
+    session.commit()
+    assert s.invoice.company_share_cents == 1_440_00
+    intent_id = start_paying(session, gateway, s)
+    card_entered(localstripe, intent_id, "pm_card_visa")
+    assert deliver(app, inbox.next("payment_intent.succeeded"))[0] == 200
+    session.expire_all()
+    with pytest.raises(Conflict):  # paid in full: nothing left to pay by card
+        prepare_card_payment(session, s.company, s.invoice)
+
+    issue_credit_note(session, s.expert, s.invoice, "Prestation annulée, client remboursé.", TODAY)
+    session.commit()
+    (refund,) = refunds_of(session, s.invoice)
+    assert (refund.status, refund.amount_cents) == (RefundStatus.PENDING, 1_440_00)
+    send_card_refund(session, gateway, refund, TODAY)
+    session.commit()
+    assert refund.status == RefundStatus.SUCCEEDED and refund.stripe_refund_id
+    # Sending again does nothing (and Stripe would get the same idempotency key anyway).
+    send_card_refund(session, gateway, refund, TODAY)
+    assert refund.payment.status == PaymentStatus.SUCCEEDED
+    balance_411 = sum(
+        line.debit_cents - line.credit_cents
+        for entry in session.scalars(select(JournalEntry))
+        for line in entry.lines
+        if line.account == "411"
+    )
+    assert balance_411 == 0
+    assert_books_balance(session)
