@@ -92,6 +92,9 @@ def load_config(
         # Ledger: the platform's SIREN names its FEC (<SIREN>FEC<AAAAMMJJ>.txt); empty refuses
         # the export
         "PLATFORM_SIREN": env.get("PLATFORM_SIREN", ""),
+        # The account companies pay their share into by transfer (the demo's is fictitious)
+        "PLATFORM_IBAN": env.get("PLATFORM_IBAN", "FR76 3000 6000 0112 3456 7890 189"),
+        "PLATFORM_BIC": env.get("PLATFORM_BIC", "AGRIFRPP"),
         # Shown on the contact, legal-notice and personal-data pages
         "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "contact@croissance-connectee.fr"),
         # Internationalisation: French first

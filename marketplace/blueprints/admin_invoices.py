@@ -12,6 +12,7 @@ from marketplace.billing.invoices import invoice_for, invoices_of
 from marketplace.blueprints.invoice_pages import (
     add_invoice_filters,
     credit_note_page,
+    record_transfer_page,
     render_invoice,
     render_invoice_list,
     status_filter,
@@ -47,6 +48,17 @@ def invoices() -> str:
 def invoice(invoice_id: int) -> str:
     """Admins: one invoice with every mention it holds, its split and credit note."""
     return render_invoice(
+        invoice_for(db.session(), current_actor(), invoice_id),
+        "admin_invoices",
+        "admin_bookings.booking",
+    )
+
+
+@bp.post("/<int:invoice_id>/payments")
+@admin_required
+def record_transfer(invoice_id: int) -> Response | tuple[str, int]:
+    """Admins: record a transfer received for an invoice (partial allowed)."""
+    return record_transfer_page(
         invoice_for(db.session(), current_actor(), invoice_id),
         "admin_invoices",
         "admin_bookings.booking",

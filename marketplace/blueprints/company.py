@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 from werkzeug.wrappers import Response
 
 from marketplace.auth import company_required, current_actor, current_company, login_required
@@ -34,6 +34,7 @@ from marketplace.billing.invoices import (
     invoice_of_booking,
     invoices_of,
 )
+from marketplace.billing.payments import share_accounts
 from marketplace.billing.quotes import quote
 from marketplace.billing.split import Split
 from marketplace.blueprints.booking_pages import (
@@ -53,6 +54,7 @@ from marketplace.blueprints.booking_pages import (
 from marketplace.blueprints.forms import apply_service_errors
 from marketplace.blueprints.invoice_pages import (
     add_invoice_filters,
+    payment_context,
     pdf_download,
     render_invoice_list,
     status_filter,
@@ -312,12 +314,10 @@ def agreement_pdf(booking_id: int) -> Response:
 
 
 def owed_cents(query: Select[Invoice]) -> int:
-    """The company's share of its invoices that are not cancelled (payments come in later:
-    until then this is what it owes at most)."""
-    issued = query.where(Invoice.status == InvoiceStatus.ISSUED).order_by(None)
-    subquery = issued.subquery()
-    total = db.session.scalar(select(func.coalesce(func.sum(subquery.c.company_share_cents), 0)))
-    return int(total or 0)
+    """What the company still owes on its invoices that are not cancelled: each share, plus
+    any subsidy a funder refused, less what it has paid."""
+    issued = db.session.scalars(query.where(Invoice.status == InvoiceStatus.ISSUED)).all()
+    return sum(account.due_cents for account in share_accounts(db.session(), issued).values())
 
 
 @bp.get("/invoices/")
@@ -351,6 +351,8 @@ def invoice(invoice_id: int) -> str | Response:
         back=url_for("company.invoices"),
         booking_url=url_for("company.booking", booking_id=found.booking_id),
         credit_url=None,
+        transfer_form=None,
+        **payment_context(found),
     )
 
 

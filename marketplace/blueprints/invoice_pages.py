@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.auth import current_actor
+from marketplace.billing.claims import claims_of_invoice
 from marketplace.billing.invoice_models import Invoice, InvoiceStatus
 from marketplace.billing.invoices import REASON_MAX, REASON_MIN, issue_credit_note
+from marketplace.billing.payments import (
+    PAYER_REFERENCE_MAX,
+    payments_of,
+    record_transfer,
+    refunds_of,
+    share_account,
+)
 from marketplace.blueprints.forms import SafeForm, apply_service_errors
 from marketplace.blueprints.helpers import page_number
+from marketplace.blueprints.offer_forms import EuroField, euro_amount, euros_to_cents
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
 
@@ -75,9 +94,43 @@ class CreditNoteForm(SafeForm):
     )
 
 
-def render_invoice(invoice: Invoice, audience: str, booking_endpoint: str) -> str:
-    """The invoice's page for `audience` (the blueprint whose list, booking and credit-note
-    links it shows)."""
+class TransferForm(SafeForm):
+    amount = EuroField(_l("Amount received (€)"), validators=[DataRequired(), euro_amount])
+    received_on = DateField(_l("Received on"), validators=[DataRequired()])
+    payer_reference = StringField(
+        _l("Label on the bank statement (optional)"),
+        validators=[Optional(), Length(max=PAYER_REFERENCE_MAX)],
+    )
+
+
+def payment_context(invoice: Invoice) -> dict[str, Any]:
+    """What every audience sees of the money: the share's account, the payments and refunds,
+    the subsidy claims, and where to send a transfer."""
+    session = db.session()
+    return {
+        "account": share_account(session, invoice),
+        "payments": payments_of(session, invoice),
+        "refunds": refunds_of(session, invoice),
+        "claims": claims_of_invoice(session, invoice),
+        "bank": {
+            "iban": current_app.config["PLATFORM_IBAN"],
+            "bic": current_app.config["PLATFORM_BIC"],
+        },
+    }
+
+
+def render_invoice(
+    invoice: Invoice,
+    audience: str,
+    booking_endpoint: str,
+    transfer_form: TransferForm | None = None,
+) -> str:
+    """The invoice's page for `audience` (the blueprint whose list, booking, credit-note and
+    transfer links it shows)."""
+    context = payment_context(invoice)
+    can_record = not invoice.is_cancelled and context["account"].due_cents > 0
+    if can_record and transfer_form is None:
+        transfer_form = TransferForm(formdata=None, received_on=date.today())
     return render_template(
         "invoices/detail.html",
         invoice=invoice,
@@ -88,7 +141,43 @@ def render_invoice(invoice: Invoice, audience: str, booking_endpoint: str) -> st
             if invoice.is_cancelled
             else url_for(f"{audience}.credit_note", invoice_id=invoice.id)
         ),
+        transfer_form=transfer_form if can_record else None,
+        transfer_url=url_for(f"{audience}.record_transfer", invoice_id=invoice.id),
+        **context,
     )
+
+
+def record_transfer_page(
+    invoice: Invoice, audience: str, booking_endpoint: str
+) -> Response | tuple[str, int]:
+    """Record a transfer seen on the bank statement; the page again with errors if refused."""
+    form = TransferForm()
+    if form.validate_on_submit() and form.amount.data is not None and form.received_on.data:
+        try:
+            record_transfer(
+                db.session(),
+                current_actor(),
+                invoice,
+                euros_to_cents(form.amount.data),
+                form.received_on.data,
+                form.payer_reference.data or "",
+                date.today(),
+                current_app.extensions["mailer"],
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+        except Conflict as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for(f"{audience}.invoice", invoice_id=invoice.id))
+        else:
+            db.session.commit()
+            flash(_("Transfer recorded."), "success")
+            return redirect(
+                url_for(f"{audience}.invoice", invoice_id=invoice.id) + "#invoice-payment"
+            )
+    return render_invoice(invoice, audience, booking_endpoint, transfer_form=form), 422
 
 
 def credit_note_page(invoice: Invoice, audience: str) -> str | Response | tuple[str, int]:

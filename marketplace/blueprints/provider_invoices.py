@@ -16,6 +16,7 @@ from marketplace.blueprints.forms import SafeForm
 from marketplace.blueprints.invoice_pages import (
     add_invoice_filters,
     credit_note_page,
+    record_transfer_page,
     render_invoice,
     render_invoice_list,
     status_filter,
@@ -74,6 +75,13 @@ def settings() -> Response:
 def invoice(invoice_id: int) -> str:
     """Providers: one of their invoices with every mention it holds, its split and credit note."""
     return render_invoice(_own(invoice_id), "provider_invoices", "provider_bookings.booking")
+
+
+@bp.post("/<int:invoice_id>/payments")
+@provider_required
+def record_transfer(invoice_id: int) -> Response | tuple[str, int]:
+    """Providers: record a transfer received for one of their invoices (partial allowed)."""
+    return record_transfer_page(_own(invoice_id), "provider_invoices", "provider_bookings.booking")
 
 
 @bp.route("/<int:invoice_id>/credit-note", methods=["GET", "POST"])

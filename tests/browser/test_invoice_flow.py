@@ -111,6 +111,13 @@ def test_issue_download_and_cancel_an_invoice(app: Flask, page: Page, billing: B
 
     log_in(page, PROVIDER_EMAIL)
     page.goto(f"/provider/invoices/{invoice_id}")
+    # A transfer of 100 € arrives: the provider records it; too much would be refused.
+    fits_every_width(page, page.url)
+    page.fill("#amount", "100,00")
+    page.fill("#payer_reference", "VIR SEPA BOULANGERIE")
+    page.click("#record-transfer button[type=submit]")
+    page.wait_for_selector("#payments")
+    assert text_of(page, "#share-paid") == format_euros(100_00, "fr")
     page.click("#credit-note-link")
     page.wait_for_url(re.compile(rf"/provider/invoices/{invoice_id}/credit-note$"))
     fits_every_width(page, page.url)
@@ -121,6 +128,7 @@ def test_issue_download_and_cancel_an_invoice(app: Flask, page: Page, billing: B
     page.wait_for_url(re.compile(rf"/provider/invoices/{invoice_id}$"))
     page.wait_for_selector("#credit-note")
     assert text_of(page, "#credit-note-reason") == "Prestation facturée par erreur"
+    assert "100,00" in text_of(page, "#refunds")  # the transfer is owed back
     with app.app_context():
         note = db.session.scalars(select(CreditNote)).one()
         assert note.invoice_id == invoice_id
