@@ -95,8 +95,9 @@ class StripeGateway:
         api_base: str = "",
         timeout_seconds: float = 10.0,
     ) -> None:
+        self._http = stripe.RequestsClient(timeout=timeout_seconds)
         options: dict[str, Any] = {
-            "http_client": stripe.RequestsClient(timeout=timeout_seconds),
+            "http_client": self._http,
             "max_network_retries": 2,  # safe: every write carries an idempotency key
         }
         if api_base:
@@ -104,6 +105,10 @@ class StripeGateway:
         self._client = stripe.StripeClient(secret_key, **options)
         self._webhook_secret = webhook_secret
         self.publishable_key = publishable_key
+
+    def close(self) -> None:
+        """Close the kept-alive connections (tests; a server keeps its gateway for life)."""
+        self._http.close()
 
     def create_intent(
         self, amount_cents: int, idempotency_key: str, metadata: Mapping[str, str]

@@ -142,21 +142,29 @@ def inbox(localstripe: str) -> Iterator[WebhookInbox]:
     ).close()
     yield inbox
     inbox.server.shutdown()
+    inbox.server.server_close()
 
 
 @pytest.fixture
-def gateway(app: Flask, localstripe: str, monkeypatch: pytest.MonkeyPatch) -> StripeGateway:
+def gateway(
+    app: Flask, localstripe: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[StripeGateway]:
     gateway = StripeGateway(SECRET, "pk_test_localstripe", WEBHOOK_SECRET, api_base=localstripe)
     monkeypatch.setitem(app.extensions, "payments", gateway)
-    return gateway
+    yield gateway
+    gateway.close()
 
 
 def card_entered(localstripe: str, intent_id: str, card: str) -> None:
     """What Stripe.js does in the browser: attach the card, confirm the intent."""
-    client = stripe.StripeClient(SECRET, base_addresses={"api": localstripe})
-    client.v1.payment_intents.update(intent_id, params={"payment_method": card})
-    with suppress(stripe.CardError):  # the page shows Stripe's message; the webhook tells us
-        client.v1.payment_intents.confirm(intent_id)
+    http = stripe.RequestsClient()
+    client = stripe.StripeClient(SECRET, base_addresses={"api": localstripe}, http_client=http)
+    try:
+        client.v1.payment_intents.update(intent_id, params={"payment_method": card})
+        with suppress(stripe.CardError):  # the page shows Stripe's message; the webhook tells us
+            client.v1.payment_intents.confirm(intent_id)
+    finally:
+        http.close()
 
 
 def signed(body: bytes) -> str:
