@@ -108,7 +108,7 @@ class StripeGateway:
 
     def close(self) -> None:
         """Close the kept-alive connections (tests; a server keeps its gateway for life)."""
-        self._http.close()
+        self._http.close()  # type: ignore[no-untyped-call]
 
     def create_intent(
         self, amount_cents: int, idempotency_key: str, metadata: Mapping[str, str]
