@@ -99,7 +99,7 @@ def test_more_than_is_due_is_refused_with_what_is_due(s: Scenario) -> None:
     s.pay(100_00)
     with pytest.raises(ValidationFailed) as again:
         s.pay(1)
-    assert "already paid" in again.value.errors["amount"][0]
+    assert "déjà entièrement payée" in again.value.errors["amount"][0]
     assert len(payments_of(s.session, s.invoice)) == 2
 
 
