@@ -20,7 +20,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import Membership, User
+from marketplace.accounts.models import User
+from marketplace.accounts.parties import enabled_members
 from marketplace.audit import record_event
 from marketplace.billing.claim_models import OPEN_CLAIM, ClaimStatus, SubsidyClaim
 from marketplace.billing.invoice_models import Invoice, InvoiceStatus
@@ -245,13 +246,7 @@ def reject_claim(
 
 
 def _tell_company_of_rejection(session: Session, mailer: Mailer, claim: SubsidyClaim) -> None:
-    members = session.scalars(
-        select(User)
-        .join(Membership)
-        .where(Membership.company_id == claim.company_id, User.is_enabled.is_(True))
-        .order_by(User.id)
-    )
-    for user in members:
+    for user in enabled_members(session, company_id=claim.company_id):
         with force_locale(user.locale):
             amount = format_euros(claim.amount_cents, user.locale)
             subject = gettext(

@@ -59,6 +59,7 @@ from marketplace.billing.invoice_models import (
     InvoiceTax,
 )
 from marketplace.billing.ledger import record_credit_note, record_invoice_issued
+from marketplace.billing.locks import lock_row
 from marketplace.billing.models import AllocationStatus, SubsidyAllocation, SubsidyProgramme
 from marketplace.billing.money import format_euros, vat_amount
 from marketplace.billing.payments import refunds_for_credit_note
@@ -467,18 +468,6 @@ def invoice_of_booking(session: Session, booking: Booking) -> Invoice | None:
 # --- Issuing ---------------------------------------------------------------------------------
 
 
-def _lock(session: Session, model: type[Booking] | type[Invoice], row_id: int) -> None:
-    """Lock one row until the transaction ends (PostgreSQL: `SELECT … FOR UPDATE`).
-
-    SQLite has no row locks: a write takes its database lock instead. Taking it *before* the
-    savepoint matters there: the sqlite3 driver opens no transaction for a SAVEPOINT, which
-    then becomes the transaction itself, and releasing it would commit the invoice at once.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(model).where(model.id == row_id).values(id=model.id))
-    session.execute(select(model.id).where(model.id == row_id).with_for_update()).all()
-
-
 def _delivered_on(booking: Booking) -> date | None:
     return booking.delivered_at.astimezone(PARIS).date() if booking.delivered_at else None
 
@@ -539,7 +528,7 @@ def issue_invoice(
     elif not _is_provider_member(actor, booking.provider_id):
         raise Forbidden(str(_l("Only the provider's members can issue its invoices.")))
 
-    _lock(session, Booking, booking.id)  # one issuer per booking; see its latest state
+    lock_row(session, Booking, booking.id)  # one issuer per booking; see its latest state
     session.refresh(booking)
     savepoint = session.begin_nested()
     try:
@@ -760,7 +749,7 @@ def issue_credit_note(
             {"issue_date": [str(_l("A credit note cannot predate the invoice it cancels."))]}
         )
 
-    _lock(session, Invoice, invoice.id)
+    lock_row(session, Invoice, invoice.id)
     savepoint = session.begin_nested()
     try:
         note = _credit(session, actor, invoice, text, today)

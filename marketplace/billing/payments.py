@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,7 @@ from marketplace.billing.gateway import (
 )
 from marketplace.billing.invoice_models import CreditNote, Invoice, InvoiceStatus
 from marketplace.billing.ledger import record_refund, record_share_received
+from marketplace.billing.locks import lock_row
 from marketplace.billing.money import format_euros
 from marketplace.billing.payment_models import (
     Payment,
@@ -156,14 +157,6 @@ def _is_company_member(actor: User, invoice: Invoice) -> bool:
     return actor.company is not None and actor.company.id == invoice.company_id
 
 
-def _lock_invoice(session: Session, invoice: Invoice) -> None:
-    """One payment decision per invoice at a time (PostgreSQL `FOR UPDATE`; SQLite's write
-    lock, taken by a no-op update)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Invoice).where(Invoice.id == invoice.id).values(id=Invoice.id))
-    session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update()).all()
-
-
 def _after_share_paid(session: Session, mailer: Mailer, invoice: Invoice, today: date) -> None:
     """Once the share is paid in full, the subsidies can be claimed (claims imports us)."""
     from marketplace.billing.claims import after_share_paid
@@ -203,7 +196,7 @@ def record_transfer(
     if errors:
         raise ValidationFailed(errors)
 
-    _lock_invoice(session, invoice)
+    lock_row(session, Invoice, invoice.id)  # one payment decision at a time
     session.refresh(invoice)
     if invoice.status == InvoiceStatus.CANCELLED:
         raise Conflict(str(_l("This invoice is cancelled: nothing is due on it.")))
@@ -265,7 +258,7 @@ def prepare_card_payment(session: Session, actor: User, invoice: Invoice) -> Pay
     one for that amount, else a new one with its idempotency key (commit before calling Stripe)."""
     if not _is_company_member(actor, invoice):
         raise Forbidden(str(_l("Only the company's members can pay its invoices.")))
-    _lock_invoice(session, invoice)
+    lock_row(session, Invoice, invoice.id)  # one payment decision at a time
     session.refresh(invoice)
     if invoice.status == InvoiceStatus.CANCELLED:
         raise Conflict(str(_l("This invoice is cancelled: nothing is due on it.")))
@@ -368,7 +361,7 @@ def apply_intent(
         return payment
     if facts.status == "succeeded":
         invoice = payment.invoice
-        _lock_invoice(session, invoice)
+        lock_row(session, Invoice, invoice.id)  # one payment decision at a time
         before = share_account(session, invoice)
         payment.status = PaymentStatus.SUCCEEDED
         payment.received_on = today
@@ -404,17 +397,6 @@ def apply_intent(
             reason=payment.failure_message,
         )
     session.flush()
-    return payment
-
-
-def retry_card_payment(session: Session, actor: User, payment: Payment) -> Payment:
-    """After a decline, the company tries again on the same intent: the payment is pending
-    again (Stripe keeps the intent open for another card)."""
-    if not _is_company_member(actor, payment.invoice):
-        raise Forbidden(str(_l("Only the company's members can pay its invoices.")))
-    if payment.status == PaymentStatus.FAILED and payment.failure_message != "superseded":
-        payment.status = PaymentStatus.PENDING
-        session.flush()
     return payment
 
 

@@ -20,8 +20,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from marketplace.accounts.models import Company, Membership, Provider, User
-from marketplace.accounts.parties import own_rows
+from marketplace.accounts.models import Company, Provider, User
+from marketplace.accounts.parties import enabled_members, own_rows
 from marketplace.audit import record_event
 from marketplace.billing import reservations
 from marketplace.billing.invoices import InvoiceTerms, auto_invoice
@@ -611,16 +611,9 @@ def tick(
 
 
 def _members(session: Session, booking: Booking, party: Party) -> list[User]:
-    column = Membership.company_id if party is Party.COMPANY else Membership.provider_id
-    owner = booking.company_id if party is Party.COMPANY else booking.provider_id
-    return list(
-        session.scalars(
-            select(User)
-            .join(Membership)
-            .where(column == owner, User.is_enabled.is_(True))
-            .order_by(User.id)
-        )
-    )
+    if party is Party.COMPANY:
+        return enabled_members(session, company_id=booking.company_id)
+    return enabled_members(session, provider_id=booking.provider_id)
 
 
 def _notify(

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,12 +63,12 @@ def wait_ready(base_url: str, process: subprocess.Popen[str], timeout: float = 6
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, f"{base_url} exited with {process.returncode}"
-        try:
-            with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (OSError, urllib.error.HTTPError):
-            pass
+        with (
+            suppress(OSError),  # not listening yet, or 503 (HTTPError) until it is ready
+            urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response,
+        ):
+            if response.status == 200:
+                return
         time.sleep(0.2)
     raise AssertionError(f"{base_url} was not ready within {timeout}s")
 

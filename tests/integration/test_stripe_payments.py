@@ -9,8 +9,6 @@ import hashlib
 import hmac
 import http.server
 import queue
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -45,17 +43,12 @@ from marketplace.billing.payments import (
 from marketplace.errors import Conflict
 from tests.billing_scenario import Scenario, assert_budgets_add_up
 from tests.bookkeeping import assert_books_balance
+from tests.integration.processes import answers, free_port
 from tests.invoicing import MAILER
 
 TODAY = date.today()
 SECRET = "sk_test_localstripe"
 WEBHOOK_SECRET = "whsec_localstripe_test"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -79,7 +72,7 @@ class WebhookInbox:
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
-                pass
+                """Quiet: the test's assertions say what arrived."""
 
         self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
@@ -97,30 +90,21 @@ class WebhookInbox:
 
 @pytest.fixture(scope="module")
 def localstripe() -> Iterator[str]:
-    executable = Path(sys.executable).with_name("localstripe")
-    if not executable.exists() and shutil.which("localstripe") is None:
+    executable = Path(sys.executable).with_name("localstripe")  # the test extras' script
+    if not executable.exists():
         pytest.skip("localstripe is not installed (pip install -e '.[test]')")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
-        [
-            str(executable if executable.exists() else "localstripe"),
-            "--port",
-            str(port),
-            "--from-scratch",
-        ],
+        [str(executable), "--port", str(port), "--from-scratch"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("localstripe did not start")
-            time.sleep(0.1)
+    while not answers("127.0.0.1", port):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail("localstripe did not start")
+        time.sleep(0.1)
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=10)
