@@ -10,6 +10,7 @@ def register_api(api: Api) -> None:
     from marketplace.blueprints.api import (
         auth,
         bookings,
+        claims,
         deminimis,
         diagnosis,
         invoices,
@@ -19,11 +20,12 @@ def register_api(api: Api) -> None:
         offers,
         programmes,
         providers,
+        reviews,
         search,
     )
 
     modules = (auth, me, providers, labels, diagnosis, offers, search, programmes)
-    for module in (*modules, bookings, deminimis, invoices, ledger):
+    for module in (*modules, bookings, deminimis, invoices, ledger, claims, reviews):
         api.register_blueprint(module.bp)
     api.register_blueprint(invoices.credit_notes_bp)
     document_cross_field_rules(api)
