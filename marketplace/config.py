@@ -112,6 +112,7 @@ def load_config(
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        "STRIPE_JS_URL": env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
         # Serving: how many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host
         # (1 behind nginx): per-IP rate limits then see the client, not the proxy. 0: trust none
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),

@@ -352,6 +352,11 @@ def invoice(invoice_id: int) -> str | Response:
         booking_url=url_for("company.booking", booking_id=found.booking_id),
         credit_url=None,
         transfer_form=None,
+        card_url=(
+            url_for("card_payments.pay_by_card", invoice_id=found.id)
+            if current_app.extensions.get("payments") is not None
+            else None
+        ),
         **payment_context(found),
     )
 

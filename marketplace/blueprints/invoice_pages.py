@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.auth import current_actor
 from marketplace.billing.claims import claims_of_invoice
+from marketplace.billing.gateway import STRIPE_MINIMUM_CENTS
 from marketplace.billing.invoice_models import Invoice, InvoiceStatus
 from marketplace.billing.invoices import REASON_MAX, REASON_MIN, issue_credit_note
 from marketplace.billing.payments import (
@@ -112,6 +113,7 @@ def payment_context(invoice: Invoice) -> dict[str, Any]:
         "payments": payments_of(session, invoice),
         "refunds": refunds_of(session, invoice),
         "claims": claims_of_invoice(session, invoice),
+        "card_minimum_cents": STRIPE_MINIMUM_CENTS,
         "bank": {
             "iban": current_app.config["PLATFORM_IBAN"],
             "bic": current_app.config["PLATFORM_BIC"],

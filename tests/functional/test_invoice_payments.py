@@ -63,3 +63,17 @@ def test_the_provider_records_transfers_and_the_company_sees_what_is_due(app: Fl
     with app.app_context():
         invoice = db.session.get(Invoice, invoice_id)
         assert invoice is not None and len(payments_of(db.session(), invoice)) == 1
+
+
+def test_without_a_card_service_the_invoice_offers_the_transfer_alone(app: Flask) -> None:
+    """With no Stripe key configured there is no card button, and the card addresses do not
+    exist: the company pays by transfer."""
+    with app.app_context():
+        s = Scenario(db.session())
+        db.session.commit()
+        invoice_id, company = s.invoice.id, s.company.email
+    client = as_user(app, company)
+    page = client.get(f"/invoices/{invoice_id}").text
+    assert 'id="bank-details"' in page and 'id="pay-by-card"' not in page
+    assert client.post(f"/invoices/{invoice_id}/card").status_code == 404
+    assert client.get(f"/invoices/{invoice_id}/card/return?payment_intent=pi_1").status_code == 404

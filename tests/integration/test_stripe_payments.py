@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import http.server
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -43,6 +44,7 @@ from marketplace.billing.payments import (
 from marketplace.errors import Conflict
 from tests.billing_scenario import Scenario, assert_budgets_add_up
 from tests.bookkeeping import assert_books_balance
+from tests.factories import login
 from tests.integration.processes import answers, free_port
 from tests.invoicing import MAILER
 
@@ -300,3 +302,80 @@ def test_a_credit_note_refunds_the_card(
     )
     assert balance_411 == 0
     assert_books_balance(session)
+
+
+def _client_secret(page_text: str) -> str:
+    found = re.search(r'data-client-secret="([^"]+)"', page_text)
+    assert found, "the card page carries the intent's client secret for Stripe.js"
+    return found.group(1)
+
+
+def test_the_company_pays_by_card_from_its_invoice_page(
+    app: Flask, session: Session, gateway: StripeGateway, localstripe: str
+) -> None:
+    """The invoice offers the card, the card page loads Stripe.js under a policy that lets
+    it run, a reload reuses the intent, and the return page reads the outcome from Stripe."""
+    s = Scenario(session)
+    session.commit()
+    invoice_id, email = s.invoice.id, s.company.email
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    assert 'id="pay-by-card"' in client.get(f"/invoices/{invoice_id}").text
+
+    page = client.post(f"/invoices/{invoice_id}/card")
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self' https://js.stripe.com" in policy
+    assert "frame-src https://js.stripe.com" in policy
+    assert '<script src="https://js.stripe.com/v3/"></script>' in page.text
+    secret = _client_secret(page.text)
+    intent_id = secret.split("_secret_")[0]
+    assert _client_secret(client.post(f"/invoices/{invoice_id}/card").text) == secret
+    # Any other page keeps the strict policy: no third-party script anywhere else.
+    assert "stripe" not in client.get(f"/invoices/{invoice_id}").headers["Content-Security-Policy"]
+
+    card_entered(localstripe, intent_id, "pm_card_visa")
+    back = client.get(f"/invoices/{invoice_id}/card/return?payment_intent={intent_id}")
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"/invoices/{invoice_id}")
+    shown = client.get(f"/invoices/{invoice_id}").text
+    assert "flash-success" in shown and 'id="pay-by-card"' not in shown
+    session.expire_all()
+    assert share_account(session, s.invoice).status == ShareStatus.PAID
+    assert len(claims_of_invoice(session, s.invoice)) == 2
+    # Coming back again, or with an intent that is not this invoice's, changes nothing.
+    assert (
+        client.get(f"/invoices/{invoice_id}/card/return?payment_intent={intent_id}").status_code
+        == 302
+    )
+    assert (
+        client.get(f"/invoices/{invoice_id}/card/return?payment_intent=pi_other").status_code == 404
+    )
+    assert client.post(f"/invoices/{invoice_id}/card").status_code == 302  # paid: back to it
+    assert_books_balance(session)
+
+
+def test_a_declined_card_on_the_page_says_so_and_the_company_can_try_again(
+    app: Flask, session: Session, gateway: StripeGateway, localstripe: str
+) -> None:
+    s = Scenario(session)
+    session.commit()
+    invoice_id, email = s.invoice.id, s.company.email
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    intent_id = _client_secret(client.post(f"/invoices/{invoice_id}/card").text).split("_secret_")[
+        0
+    ]
+
+    card_entered(localstripe, intent_id, "pm_card_chargeCustomerFail")
+    client.get(f"/invoices/{invoice_id}/card/return?payment_intent={intent_id}")
+    shown = client.get(f"/invoices/{invoice_id}").text
+    assert "flash-error" in shown and 'id="pay-by-card"' in shown
+    session.expire_all()
+    assert share_account(session, s.invoice).paid_cents == 0
+    retry = _client_secret(client.post(f"/invoices/{invoice_id}/card").text).split("_secret_")[0]
+    assert retry != intent_id  # a fresh attempt, the failed one stays on record
+    card_entered(localstripe, retry, "pm_card_visa")
+    client.get(f"/invoices/{invoice_id}/card/return?payment_intent={retry}")
+    session.expire_all()
+    assert share_account(session, s.invoice).status == ShareStatus.PAID
