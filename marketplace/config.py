@@ -130,6 +130,7 @@ def load_config(
         "WORKER_PROGRAMME_CALENDAR_INTERVAL": float(
             env.get("WORKER_PROGRAMME_CALENDAR_INTERVAL", "3600")
         ),
+        "WORKER_CARD_REFUNDS_INTERVAL": float(env.get("WORKER_CARD_REFUNDS_INTERVAL", "300")),
         "WORKER_METRICS_PORT": int(env.get("WORKER_METRICS_PORT", "0")),
         # JSON API and its OpenAPI document at /api/openapi.json
         "API_TITLE": "Croissance Connectée API",

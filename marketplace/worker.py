@@ -4,6 +4,7 @@ Jobs, each on its own interval (WORKER_*_INTERVAL seconds):
 - `bookings-tick`: fires the booking timers that are due (expiries, silent confirmations);
 - `label-expiry`: expires labels past their validity date;
 - `programme-calendar`: queues the offers of programmes that opened or closed by their dates;
+- `card-refunds`: sends the card refunds Stripe did not take at once (with Stripe only);
 - `search-sync`: applies the search outbox to the index, batch after batch.
 
 Each run has its own app context and transaction, commits once per unit of work, and logs under
@@ -29,6 +30,7 @@ from types import FrameType
 from flask import Flask
 
 from marketplace.billing.invoices import invoice_terms
+from marketplace.billing.payments import send_pending_card_refunds
 from marketplace.billing.programmes import requeue_on_calendar
 from marketplace.bookings.operations import tick
 from marketplace.dbtypes import utcnow
@@ -87,6 +89,14 @@ def requeue_programmes(app: Flask, stopping: Callable[[], bool]) -> str:
     return f"{len(queued)} programme(s) opened or closed: offers queued" if queued else ""
 
 
+def send_card_refunds(app: Flask, stopping: Callable[[], bool]) -> str:
+    """Each refund's idempotency key makes a second sender (another worker) harmless."""
+    sent, left = send_pending_card_refunds(db.session(), app.extensions["payments"], date.today())
+    if left:
+        raise RuntimeError(f"{sent} card refund(s) sent, {left} left for the next run")
+    return f"{sent} card refund(s) sent" if sent else ""
+
+
 def jobs_from_config(app: Flask) -> list[Job]:
     """The jobs, the search sync last: a round leaves the index with what the others changed."""
     config = app.config
@@ -97,6 +107,11 @@ def jobs_from_config(app: Flask) -> list[Job]:
             "programme-calendar",
             float(config["WORKER_PROGRAMME_CALENDAR_INTERVAL"]),
             requeue_programmes,
+        ),
+        *(
+            [Job("card-refunds", float(config["WORKER_CARD_REFUNDS_INTERVAL"]), send_card_refunds)]
+            if app.extensions.get("payments") is not None
+            else []
         ),
         Job("search-sync", float(config["WORKER_SEARCH_SYNC_INTERVAL"]), sync_search),
     ]

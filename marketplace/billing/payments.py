@@ -477,13 +477,17 @@ def refunds_of(session: Session, invoice: Invoice) -> list[Refund]:
     )
 
 
-def pending_card_refunds(session: Session) -> Sequence[Refund]:
-    return session.scalars(
+def pending_card_refunds(session: Session, credit_note_id: int | None = None) -> Sequence[Refund]:
+    """Card refunds not sent yet (all of them, or one credit note's)."""
+    query = (
         select(Refund)
         .join(Payment)
         .where(Refund.status == RefundStatus.PENDING, Payment.method == PaymentMethod.CARD)
         .order_by(Refund.id)
-    ).all()
+    )
+    if credit_note_id is not None:
+        query = query.where(Refund.credit_note_id == credit_note_id)
+    return session.scalars(query).all()
 
 
 def _refund_done(session: Session, actor: User | None, refund: Refund, sent_on: date) -> None:
@@ -510,6 +514,8 @@ def send_card_refund(
 ) -> Refund:
     """Ask Stripe to refund (with the refund's own idempotency key: a retry cannot refund
     twice); commit after. A Stripe failure leaves the refund pending for the next try."""
+    lock_row(session, Refund, refund.id)  # one sender at a time (two workers, a page)
+    session.refresh(refund)
     if refund.status != RefundStatus.PENDING:
         return refund
     payment = refund.payment
@@ -525,6 +531,29 @@ def send_card_refund(
         refund.failure_message = "Stripe refused the refund"
     session.flush()
     return refund
+
+
+def send_pending_card_refunds(
+    session: Session, gateway: PaymentGateway, today: date, credit_note_id: int | None = None
+) -> tuple[int, int]:
+    """Send each pending card refund (or one credit note's), committing after each so one
+    that Stripe does not take leaves the others done. Returns (sent, left for a retry)."""
+    sent = left = 0
+    for refund_id in [r.id for r in pending_card_refunds(session, credit_note_id)]:
+        refund = session.get(Refund, refund_id)
+        assert refund is not None
+        try:
+            send_card_refund(session, gateway, refund, today)
+            session.commit()
+        except PaymentGatewayError:
+            session.rollback()
+            left += 1
+            continue
+        if refund.status == RefundStatus.SUCCEEDED:
+            sent += 1
+        elif refund.status == RefundStatus.PENDING:
+            left += 1
+    return sent, left
 
 
 def record_refund_sent(

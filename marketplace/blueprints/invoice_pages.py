@@ -33,6 +33,7 @@ from marketplace.billing.payments import (
     payments_of,
     record_transfer,
     refunds_of,
+    send_pending_card_refunds,
     share_account,
 )
 from marketplace.blueprints.forms import SafeForm, apply_service_errors
@@ -182,6 +183,21 @@ def record_transfer_page(
     return render_invoice(invoice, audience, booking_endpoint, transfer_form=form), 422
 
 
+def _send_card_refunds(credit_note_id: int) -> None:
+    """Give card payments back at once; what Stripe does not take now, the worker retries."""
+    gateway = current_app.extensions.get("payments")
+    if gateway is None:
+        return
+    sent, left = send_pending_card_refunds(db.session(), gateway, date.today(), credit_note_id)
+    if sent:
+        flash(_("The card payments were refunded through Stripe."), "success")
+    if left:
+        flash(
+            _("The card service did not answer: the refund will be sent again automatically."),
+            "info",
+        )
+
+
 def credit_note_page(invoice: Invoice, audience: str) -> str | Response | tuple[str, int]:
     """Confirm, then cancel the invoice with a credit note and a reason; back to its page."""
     back = url_for(f"{audience}.invoice", invoice_id=invoice.id)
@@ -207,6 +223,7 @@ def credit_note_page(invoice: Invoice, audience: str) -> str | Response | tuple[
                 _("Credit note %(number)s issued: the invoice is cancelled.", number=note.number),
                 "success",
             )
+            _send_card_refunds(note.id)
             return redirect(back)
     status = 422 if request.method == "POST" else 200
     page = render_template("invoices/credit_note.html", invoice=invoice, form=form, back=back)

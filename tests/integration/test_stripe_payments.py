@@ -35,6 +35,7 @@ from marketplace.billing.ledger_models import JournalEntry
 from marketplace.billing.payment_models import PaymentStatus, RefundStatus, StripeEvent
 from marketplace.billing.payments import (
     ShareStatus,
+    apply_intent,
     open_card_payment,
     prepare_card_payment,
     refunds_of,
@@ -42,6 +43,7 @@ from marketplace.billing.payments import (
     share_account,
 )
 from marketplace.errors import Conflict
+from marketplace.worker import jobs_from_config, send_card_refunds
 from tests.billing_scenario import Scenario, assert_budgets_add_up
 from tests.bookkeeping import assert_books_balance
 from tests.factories import login
@@ -379,3 +381,66 @@ def test_a_declined_card_on_the_page_says_so_and_the_company_can_try_again(
     client.get(f"/invoices/{invoice_id}/card/return?payment_intent={retry}")
     session.expire_all()
     assert share_account(session, s.invoice).status == ShareStatus.PAID
+
+
+def _paid_by_card(session: Session, gateway: StripeGateway, localstripe: str) -> Scenario:
+    s = Scenario(session, with_programmes=False)
+    session.commit()
+    intent_id = start_paying(session, gateway, s)
+    card_entered(localstripe, intent_id, "pm_card_visa")
+    apply_intent(session, MAILER, gateway.retrieve_intent(intent_id), TODAY)
+    session.commit()
+    assert share_account(session, s.invoice).status == ShareStatus.PAID
+    return s
+
+
+def test_the_credit_note_page_refunds_the_card_at_once(
+    app: Flask, session: Session, gateway: StripeGateway, localstripe: str
+) -> None:
+    s = _paid_by_card(session, gateway, localstripe)
+    provider = app.test_client()
+    assert login(provider, s.expert.email).status_code == 302
+    done = provider.post(
+        f"/provider/invoices/{s.invoice.id}/credit-note",
+        data={"reason": "Prestation annulée d'un commun accord."},
+    )
+    assert done.status_code == 302
+    session.expire_all()
+    (refund,) = refunds_of(session, s.invoice)
+    assert refund.status == RefundStatus.SUCCEEDED and refund.stripe_refund_id
+    assert_books_balance(session)
+
+
+def test_the_worker_sends_again_a_refund_stripe_did_not_take(
+    app: Flask,
+    session: Session,
+    gateway: StripeGateway,
+    localstripe: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stripe unreachable when the credit note is issued: the refund stays pending, the page
+    says it will be sent again, and the worker's next run sends it, once."""
+    s = _paid_by_card(session, gateway, localstripe)
+    dead = StripeGateway(SECRET, "pk", WEBHOOK_SECRET, api_base=f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setitem(app.extensions, "payments", dead)
+    provider = app.test_client()
+    assert login(provider, s.expert.email).status_code == 302
+    provider.post(
+        f"/provider/invoices/{s.invoice.id}/credit-note",
+        data={"reason": "Prestation annulée d'un commun accord."},
+    )
+    assert "flash-info" in provider.get(f"/provider/invoices/{s.invoice.id}").text
+    session.expire_all()
+    (refund,) = refunds_of(session, s.invoice)
+    assert refund.status == RefundStatus.PENDING
+    with pytest.raises(RuntimeError, match="1 left"):  # the worker logs it and runs again
+        send_card_refunds(app, lambda: False)
+    dead.close()
+
+    monkeypatch.setitem(app.extensions, "payments", gateway)
+    assert "card-refunds" in [job.name for job in jobs_from_config(app)]
+    assert send_card_refunds(app, lambda: False) == "1 card refund(s) sent"
+    assert send_card_refunds(app, lambda: False) == ""
+    session.expire_all()
+    assert refunds_of(session, s.invoice)[0].status == RefundStatus.SUCCEEDED
+    assert_books_balance(session)
