@@ -61,6 +61,7 @@ COUNT_KEYS = (
     "programmes",
     "bookings",
     "invoices",
+    "payments",
 )
 EXPERT = "expert"
 

@@ -13,7 +13,10 @@ provider quotes, the company accepts the split it is shown, reservations are tak
 programmes' budgets show what the demo agreements hold. A company's booking of an offer is
 recognised by the pair and left alone. Each confirmed booking that is not free is then invoiced
 by its provider (the volunteer's free session has nothing to invoice), so the demo's journal and
-FEC hold entries.
+FEC hold entries. A story's `money` then plays what follows the invoice: the share paid by
+transfer (`share_paid`, the claims then wait for the administrators), the claims approved
+(`claims_approved`), paid by the funder (`claims_paid`: the booking closes) or one refused
+(`claim_rejected`: the company owes it), so the funder's dashboard has a story to tell.
 """
 
 from __future__ import annotations
@@ -29,7 +32,14 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.accounts.service import find_user_by_email
+from marketplace.billing.claims import (
+    approve_claim,
+    claims_of_invoice,
+    mark_claim_paid,
+    reject_claim,
+)
 from marketplace.billing.invoices import invoice_of_booking, issue_invoice
+from marketplace.billing.payments import payments_of, record_transfer, share_account
 from marketplace.billing.programmes import ProgrammeData, create_programme, programme_by_code
 from marketplace.bookings.lifecycle import State
 from marketplace.bookings.models import Booking
@@ -95,6 +105,7 @@ def seed_demo_billing(session: Session, mailer: Mailer, today: date) -> dict[str
         "programmes": (created, present),
         "bookings": _seed_bookings(session, mailer, today),
         "invoices": _seed_invoices(session, today),
+        "payments": _seed_money(session, mailer, today, admin),
     }
 
 
@@ -157,7 +168,7 @@ def _seed_invoices(session: Session, today: date) -> tuple[int, int]:
             .where(
                 Booking.company_id == company.company.id,
                 Booking.provider_id == provider.provider.id,
-                Booking.state == State.CONFIRMED,
+                Booking.state.in_((State.CONFIRMED, State.CLOSED)),
             )
             .order_by(Booking.id)
         ).all()
@@ -169,6 +180,54 @@ def _seed_invoices(session: Session, today: date) -> tuple[int, int]:
                 continue
             issue_invoice(session, provider, booking, today)
             created += 1
+    session.flush()
+    return created, present
+
+
+MONEY_STEPS = ("share_paid", "claims_approved", "claims_paid", "claim_rejected")
+
+
+def _seed_money(session: Session, mailer: Mailer, today: date, admin: User) -> tuple[int, int]:
+    """Play each story's `money` on its invoice, once (an invoice with payments is left alone)."""
+    created = present = 0
+    for story in BOOKINGS:
+        money = story.get("money")
+        if money is None:
+            continue
+        assert money in MONEY_STEPS, money
+        company = _demo_user(session, story["company"])
+        provider = _demo_user(session, story["provider"])
+        offer = _offer_for(session, provider, story["category"], today)
+        assert company.company is not None
+        booking = session.scalars(
+            select(Booking).where(
+                Booking.company_id == company.company.id, Booking.offer_id == offer.id
+            )
+        ).first()
+        invoice = invoice_of_booking(session, booking) if booking is not None else None
+        if invoice is None:
+            continue
+        if payments_of(session, invoice):
+            present += 1
+            continue
+        due = share_account(session, invoice).due_cents
+        if due:
+            record_transfer(
+                session, provider, invoice, due, today, f"VIR {company.company.name}", today, mailer
+            )
+        claims = claims_of_invoice(session, invoice)
+        if money == "claim_rejected" and claims:
+            reject_claim(session, admin, claims[0].id, story["rejection"], today, mailer)
+            claims = claims[1:]
+        if money in ("claims_approved", "claims_paid", "claim_rejected"):
+            for claim in claims:
+                approve_claim(session, admin, claim.id)
+        if money == "claims_paid":
+            for claim in claims:
+                reference = f"VIR-{claim.programme.code.upper()}-{claim.id:05d}"
+                paid_on = max(today, claim.submitted_at.date())  # never before the claim
+                mark_claim_paid(session, admin, claim.id, paid_on, reference, paid_on, mailer)
+        created += 1
     session.flush()
     return created, present
 

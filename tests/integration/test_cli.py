@@ -100,4 +100,6 @@ def test_demo_seed_adds_the_subsidy_programmes_once(app: Flask) -> None:
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code == 0, again.output
     assert "already present 1 admins" in again.output
-    assert f"{len(PROGRAMMES)} programmes, {len(BOOKINGS)} bookings, 1 invoices." in again.output
+    assert f"{len(PROGRAMMES)} programmes, {len(BOOKINGS)} bookings, 5 invoices, 5 payments." in (
+        again.output
+    )

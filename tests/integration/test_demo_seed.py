@@ -19,6 +19,7 @@ from marketplace import create_app
 from marketplace.accounts.models import Company, Provider, ProviderKind, User
 from marketplace.accounts.service import authenticate
 from marketplace.audit import AuditEvent
+from marketplace.billing.claim_models import ClaimStatus, SubsidyClaim
 from marketplace.billing.fec import fec_text
 from marketplace.billing.invoice_models import Invoice
 from marketplace.billing.models import (
@@ -27,6 +28,7 @@ from marketplace.billing.models import (
     SubsidyAllocation,
     SubsidyProgramme,
 )
+from marketplace.billing.payments import share_account
 from marketplace.billing.programmes import programme_facts, programme_list
 from marketplace.billing.split import BookingLine, CompanyFacts, OfferFacts, compute_split
 from marketplace.bookings.lifecycle import State
@@ -48,6 +50,7 @@ from marketplace.labels.models import Label, LabelDecision, LabelReference, Labe
 from marketplace.mail import LogMailer, OutboundEmail
 from marketplace.reference import sync_reference_data
 from marketplace.taxonomy import CATEGORY_CODES
+from tests.billing_scenario import assert_budgets_add_up
 from tests.bookkeeping import assert_books_balance, assert_fec_balances, parse_fec
 
 TODAY = date(2026, 3, 15)
@@ -132,7 +135,8 @@ def test_seed_creates_providers_in_every_label_state(seeded: Seeded) -> None:
         "diagnoses": sum(len(takes) for takes in STORIES.values()),
         "programmes": len(PROGRAMMES),
         "bookings": len(BOOKINGS),
-        "invoices": 1,  # two confirmed bookings, one of them a free session
+        "invoices": 5,  # six confirmed bookings, one of them a free session
+        "payments": 5,  # each invoice's share paid, its claims at every stage
     }
 
 
@@ -141,11 +145,17 @@ def test_demo_bookings_show_every_state_and_hold_subsidies(seeded: Seeded) -> No
     reserved (committed, once invoiced) from the programmes' budgets?"""
     session = seeded.session
     states = {booking.state for booking in session.scalars(select(Booking))}
-    # No demo booking is paid yet (the payment screens come first), so none is closed.
-    assert states == set(State) - {State.CLOSED}
+    assert states == set(State)
     reserved = session.scalar(
         select(func.sum(SubsidyAllocation.amount_cents)).where(
-            SubsidyAllocation.status.in_((AllocationStatus.RESERVED, AllocationStatus.COMMITTED))
+            SubsidyAllocation.status.in_(
+                (
+                    AllocationStatus.RESERVED,
+                    AllocationStatus.COMMITTED,
+                    AllocationStatus.CLAIMED,
+                    AllocationStatus.PAID,
+                )
+            )
         )
     )
     held = session.scalar(select(func.sum(SubsidyProgramme.allocated_cents)))
@@ -249,13 +259,13 @@ def test_seeding_twice_creates_nothing(seeded: Seeded) -> None:
 
 
 def test_the_demo_fec_is_not_empty_and_balances(seeded: Seeded) -> None:
-    """Does the accountants' export of the demo hold its invoice, balanced?"""
+    """Does the accountants' export of the demo hold its invoices and money, balanced?"""
     session = seeded.session
-    (invoice,) = session.scalars(select(Invoice)).all()
-    assert invoice.subsidies_cents > 0 and invoice.company_share_cents > 0
+    invoices = session.scalars(select(Invoice)).all()
+    assert all(invoice.company_share_cents > 0 for invoice in invoices)
     rows = parse_fec(fec_text(session, TODAY))
-    assert {row["PieceRef"] for row in rows} == {invoice.number}
-    assert {row["CompteNum"] for row in rows} == {"411", "4687", "467"}
+    assert {invoice.number for invoice in invoices} <= {row["PieceRef"] for row in rows}
+    assert {"411", "4687", "467", "441"} <= {row["CompteNum"] for row in rows}
     assert_fec_balances(rows)
     assert_books_balance(session)
 
@@ -317,3 +327,19 @@ def test_format_logins_lists_every_account_and_the_password(seeded: Seeded) -> N
     for login in seeded.summary.logins:
         assert login.email in text
     assert "label expired" in text and "label suspended" in text
+
+
+def test_demo_money_shows_claims_at_every_stage_and_adds_up(seeded: Seeded) -> None:
+    """Does the demo hold paid shares and claims waiting, approved, paid and refused, with the
+    books balanced and every programme's budget accounted for?"""
+    session = seeded.session
+    statuses = Counter(claim.status for claim in session.scalars(select(SubsidyClaim)))
+    assert set(statuses) == set(ClaimStatus)
+    closed = session.scalars(select(Booking).where(Booking.state == State.CLOSED)).all()
+    assert len(closed) == 2  # the two stories whose funders paid
+    refused = session.scalars(
+        select(SubsidyClaim).where(SubsidyClaim.status == ClaimStatus.REJECTED)
+    ).one()
+    assert share_account(session, refused.invoice).due_cents == refused.amount_cents
+    assert_books_balance(session)
+    assert_budgets_add_up(session)
