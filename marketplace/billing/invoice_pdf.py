@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fpdf import FPDF
 from fpdf.enums import CellBordersLayout
@@ -36,6 +36,10 @@ from marketplace.billing.money import format_euros
 from marketplace.bookings.models import Booking
 from marketplace.geo import DEPARTMENT_BY_CODE
 from marketplace.taxonomy import french_category_label
+
+if TYPE_CHECKING:
+    from marketplace.billing.claim_models import SubsidyClaim
+    from marketplace.billing.payments import ShareAccount
 
 FONT = "SourceSans"
 FONT_FILES = {"": "Regular", "B": "Bold", "I": "It"}  # the styles the documents use
@@ -547,5 +551,56 @@ def agreement_pdf(booking: Booking) -> bytes:
                 "et facturée. Une annulation avant facturation les libère.",
             )
         ],
+    )
+    return pdf.render()
+
+
+# --- The corrective statement ----------------------------------------------------------------
+
+
+def share_statement_pdf(
+    invoice: Invoice, account: ShareAccount, refused: Sequence[SubsidyClaim], today: date
+) -> bytes:
+    """The décompte rectificatif sent after a funder refused a subsidy (PDF/A-3b).
+
+    The invoice itself does not change (its total and VAT stand; the subsidies were a way of
+    paying it, not a discount): this statement says who pays what now, and how much is due.
+    """
+    title = f"Décompte rectificatif {invoice.number}"
+    pdf = Sheet(title, title, _at(today))
+    pdf.letterhead(
+        "Décompte rectificatif",
+        [
+            ("Facture", invoice.number),
+            ("Établi le", french_date(today)),
+            ("Référence de paiement", invoice.payment_reference),
+        ],
+    )
+    pdf.parties(
+        ("Prestataire", [invoice.seller_name, f"SIRET {invoice.seller_siret}"]),
+        ("Entreprise", [invoice.buyer_name, f"SIREN {invoice.buyer_siren}"]),
+    )
+    pdf.note(
+        f"La facture {invoice.number} du {french_date(invoice.issue_date)} reste inchangée. "
+        "Un financeur a refusé l'aide qui devait en payer une partie : ce montant est "
+        "désormais à la charge de l'entreprise, qui le règle comme son reste à charge."
+    )
+    rows: list[tuple[str, str, str]] = [
+        ("Total TTC de la facture", euros(invoice.total_incl_vat_cents), "B"),
+        ("Reste à charge initial", euros(account.share_cents), ""),
+    ]
+    rows += [
+        (f"Aide refusée : {claim.programme.name}", f"+ {euros(claim.amount_cents)}", "I")
+        for claim in refused
+    ]
+    rows += [
+        ("Nouveau reste à charge", euros(account.owed_cents), "B"),
+        ("Déjà réglé", f"− {euros(account.paid_cents)}", ""),
+        ("Reste dû", euros(account.due_cents), "HL"),
+    ]
+    pdf.totals(rows)
+    pdf.framed(
+        "Motif du refus",
+        [(claim.programme.name, claim.rejection_reason) for claim in refused],
     )
     return pdf.render()

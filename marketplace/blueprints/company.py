@@ -23,18 +23,21 @@ from sqlalchemy import Select
 from werkzeug.wrappers import Response
 
 from marketplace.auth import company_required, current_actor, current_company, login_required
+from marketplace.billing.claim_models import ClaimStatus
+from marketplace.billing.claims import claims_of_invoice
 from marketplace.billing.deminimis import declare_aid, ledger, withdraw_declared_aid
 from marketplace.billing.invoice_models import Invoice, InvoiceStatus
 from marketplace.billing.invoice_pdf import agreement_pdf as render_agreement
 from marketplace.billing.invoice_pdf import credit_note_pdf as render_credit_note
 from marketplace.billing.invoice_pdf import invoice_pdf as render_invoice
+from marketplace.billing.invoice_pdf import share_statement_pdf as statement_pdf
 from marketplace.billing.invoices import (
     credit_note_for,
     invoice_for,
     invoice_of_booking,
     invoices_of,
 )
-from marketplace.billing.payments import share_accounts
+from marketplace.billing.payments import share_account, share_accounts
 from marketplace.billing.quotes import quote
 from marketplace.billing.split import Split
 from marketplace.blueprints.booking_pages import (
@@ -368,6 +371,20 @@ def invoice_pdf(invoice_id: int) -> Response:
     PDF with its Factur-X XML; anyone else gets a 404."""
     found = invoice_for(db.session(), current_actor(), invoice_id)
     return pdf_download(render_invoice(found), found.number)
+
+
+@bp.get("/invoices/<int:invoice_id>/statement.pdf")
+@login_required
+def share_statement_pdf(invoice_id: int) -> Response:
+    """Any logged-in user of the invoice's company or provider (or an admin): the corrective
+    statement of what the company owes once a funder refused a subsidy; 404 before that."""
+    session = db.session()
+    found = invoice_for(session, current_actor(), invoice_id)
+    refused = [c for c in claims_of_invoice(session, found) if c.status == ClaimStatus.REJECTED]
+    if not refused:
+        abort(404)
+    document = statement_pdf(found, share_account(session, found), refused, date.today())
+    return pdf_download(document, f"{found.number}-rectificatif")
 
 
 @bp.get("/credit-notes/<int:credit_note_id>/pdf")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 
+from marketplace.billing.claims import reject_claim
 from marketplace.billing.invoice_models import Invoice
 from marketplace.billing.payments import payments_of, share_account
 from marketplace.extensions import db
-from tests.billing_scenario import Scenario
+from tests.billing_scenario import TODAY, Scenario
 from tests.factories import login
+from tests.invoicing import MAILER
 
 
 def as_user(app: Flask, email: str) -> FlaskClient:
@@ -77,3 +82,43 @@ def test_without_a_card_service_the_invoice_offers_the_transfer_alone(app: Flask
     assert 'id="bank-details"' in page and 'id="pay-by-card"' not in page
     assert client.post(f"/invoices/{invoice_id}/card").status_code == 404
     assert client.get(f"/invoices/{invoice_id}/card/return?payment_intent=pi_1").status_code == 404
+
+
+def test_a_refused_subsidy_brings_a_corrective_statement_of_what_is_now_due(app: Flask) -> None:
+    """After a funder refuses its part, do the company and the provider get a statement that
+    says the invoice stands, what was refused and why, and what is now due?"""
+    with app.app_context():
+        s = Scenario(db.session())
+        s.pay(600_00)
+        claim = s.claim(s.regional)
+        reject_claim(
+            db.session(), s.admin, claim.id, "Attestation URSSAF absente du dossier.", TODAY, MAILER
+        )
+        db.session.commit()
+        invoice_id, number = s.invoice.id, s.invoice.number
+        company, expert = s.company.email, s.expert.email
+    client = as_user(app, company)
+    assert 'id="statement-pdf"' in client.get(f"/invoices/{invoice_id}").text
+    download = client.get(f"/invoices/{invoice_id}/statement.pdf")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(download.data)).pages)
+    for expected in (
+        "DÉCOMPTE RECTIFICATIF",
+        number,
+        "Aide refusée : Pass Numérique Nouvelle-Aquitaine",
+        "240,00",  # the refused part, now the company's
+        "Attestation URSSAF absente du dossier.",
+        "Reste dû",
+    ):
+        assert expected in text, expected
+    assert as_user(app, expert).get(f"/invoices/{invoice_id}/statement.pdf").status_code == 200
+
+
+def test_no_corrective_statement_while_no_subsidy_was_refused(app: Flask) -> None:
+    with app.app_context():
+        s = Scenario(db.session())
+        db.session.commit()
+        invoice_id, company = s.invoice.id, s.company.email
+    client = as_user(app, company)
+    assert 'id="statement-pdf"' not in client.get(f"/invoices/{invoice_id}").text
+    assert client.get(f"/invoices/{invoice_id}/statement.pdf").status_code == 404
