@@ -22,6 +22,7 @@ from marketplace.extensions import (
 )
 from marketplace.mail import build_mailer
 from marketplace.search.engine import register_search
+from marketplace.static_files import register_static_versions
 
 MIGRATIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations"))
 
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     register_security_headers(app)
+    register_static_versions(app)
     register_observability(app)
     return app
 
