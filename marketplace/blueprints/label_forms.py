@@ -79,7 +79,10 @@ class LabelApplicationForm(SafeForm):
         _l("Certifications and qualifications"), validators=[Optional(), Length(max=2000)]
     )
     references = FieldList(
-        FormField(ReferenceForm), min_entries=REQUIRED_REFERENCES, max_entries=REQUIRED_REFERENCES
+        FormField(ReferenceForm),
+        label=_l("Client references"),
+        min_entries=REQUIRED_REFERENCES,
+        max_entries=REQUIRED_REFERENCES,
     )
     sworn_statement = BooleanField(
         _l(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from flask import Flask
@@ -187,3 +188,55 @@ def test_directory_lists_only_live_labels(app: Flask, client: FlaskClient) -> No
     assert "Waiting Web" not in page and "Lapsed Labs" not in page
     assert client.get(f"/providers/{ids['live']}").status_code == 200
     assert client.get(f"/providers/{ids['waiting']}").status_code == 404
+
+
+def _required_marks(page: str, name: str) -> bool:
+    """Is the field's label (or legend) followed by the required asterisk?"""
+    label = re.search(
+        rf'(<label for="{re.escape(name)}"[^>]*>.*?</label>)(\s*<span class="required")?',
+        page,
+        re.S,
+    )
+    assert label, name
+    return label.group(2) is not None
+
+
+def test_the_application_marks_what_an_expert_and_a_volunteer_must_give(app: Flask) -> None:
+    """The page says "fields marked * are required": each such field has its asterisk, and a
+    volunteer's references and turnover, optional for them, have none."""
+    with app.app_context():
+        expert = provider_user(db.session)
+        volunteer = provider_user(db.session, kind="volunteer", name="Entraide Clic")
+        db.session.commit()
+        emails = expert.email, volunteer.email
+    pages = {}
+    for email in emails:
+        client = app.test_client()
+        assert login(client, email).status_code == 302
+        pages[email] = client.get("/provider/label/apply").text
+        dashboard = client.get("/provider/").text
+        assert "Mon label</h2>" in dashboard and "sans label" not in dashboard
+    expert_page, volunteer_page = pages[emails[0]], pages[emails[1]]
+    for name in ("similar_projects_turnover", "references-0-client_name", "references-2-year"):
+        assert _required_marks(expert_page, name), name
+        assert not _required_marks(volunteer_page, name), name
+    for page in (expert_page, volunteer_page):
+        assert _required_marks(page, "sworn_statement")
+        assert re.search(r'<legend>Catégories couvertes\s*<span class="required"', page)
+        assert not _required_marks(page, "certifications")
+
+
+def test_the_error_summary_names_the_references_in_french(app: Flask) -> None:
+    provider, _admin = make_users(app)
+    client = app.test_client()
+    assert login(client, provider).status_code == 302
+    page = client.post(
+        "/provider/label/apply",
+        data=application_form(
+            **{f"references-{i}-client_name": "" for i in range(3)}
+            | {f"references-{i}-description": "" for i in range(3)}
+            | {f"references-{i}-year": "" for i in range(3)}
+        ),
+    ).text
+    summary = page.split('class="error-summary"')[1].split("</div>")[0]
+    assert "Références clients" in summary and "References" not in summary
