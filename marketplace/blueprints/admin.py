@@ -15,6 +15,7 @@ from marketplace.audit import AuditEvent
 from marketplace.auth import admin_required, current_actor
 from marketplace.billing.models import SubsidyProgramme
 from marketplace.billing.programmes import create_programme, programme_list, update_programme
+from marketplace.blueprints.audit_wording import describe
 from marketplace.blueprints.forms import apply_service_errors, options
 from marketplace.blueprints.helpers import page_number
 from marketplace.blueprints.label_forms import DecisionForm
@@ -207,7 +208,7 @@ def audit_log() -> str:
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
-    return render_template("admin/audit.html", page=page, action=action)
+    return render_template("admin/audit.html", page=page, action=action, describe_event=describe)
 
 
 @bp.get("/outbox")

@@ -143,6 +143,10 @@ def test_decision_history_is_shown_to_the_provider_and_in_the_audit_trail(
     )
     audit = client.get("/admin/audit").get_data(as_text=True)
     assert "label.rejected" in audit and "Références invérifiables" in audit
+    # Read as a sentence, the label a link to its page, the reason named in French.
+    assert "Label refusé" in audit
+    assert f'<a href="/admin/labels/{label_id}">Label n° {label_id}</a>' in audit
+    assert "Motif : Références invérifiables" in audit
     outbox = client.get("/admin/outbox").get_data(as_text=True)
     assert provider_email in outbox
     client.post("/logout")
