@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, format_date, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -289,7 +289,7 @@ def _notify_provider(session: Session, label: Label, entry: LabelDecision, maile
                 "Your label application: %(status)s", status=status_label(entry.to_status)
             )
             body = gettext(
-                "Hello %(name)s,\n\nThe label of %(provider)s is now: %(status)s.\n"
+                "Hello %(name)s,\n\nLabel status for %(provider)s: %(status)s.\n"
                 "Reason: %(reason)s\n",
                 name=user.full_name,
                 provider=label.provider.name,
@@ -297,7 +297,8 @@ def _notify_provider(session: Session, label: Label, entry: LabelDecision, maile
                 reason=entry.reason,
             )
             if entry.valid_until and entry.to_status == LabelStatus.APPROVED:
-                body += gettext("Valid until: %(date)s\n", date=entry.valid_until.isoformat())
+                day = format_date(entry.valid_until, "long")  # "2 décembre 2027", not ISO
+                body += gettext("Valid until: %(date)s\n", date=day)
         mailer.send(session, user.email, subject, body)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from marketplace.audit import AuditEvent
 from marketplace.extensions import db
 from marketplace.labels.models import Label, LabelStatus
+from marketplace.mail import OutboundEmail
 from tests.factories import admin_user, approved_label, login, pending_label, provider_user
 
 
@@ -63,7 +65,15 @@ def test_provider_applies_and_admin_approves(app: Flask, client: FlaskClient) ->
     page = client.get("/provider/").get_data(as_text=True)
     assert "Références vérifiées" in page
     with app.app_context():
-        assert db.session.get(Label, label_id).is_active
+        label = db.session.get(Label, label_id)
+        assert label is not None and label.is_active and label.valid_until
+        mail = db.session.scalars(
+            select(OutboundEmail).where(OutboundEmail.recipient == provider_email)
+        ).all()[-1]
+        # Plain French: no "de" before a vowel, the date written out.
+        assert "Statut du label pour Atelier Numérique : accordé" in mail.body
+        assert format_date(label.valid_until, "long", locale="fr") in mail.body
+        assert label.valid_until.isoformat() not in mail.body
 
 
 def test_incomplete_application_keeps_input_and_stores_nothing(
