@@ -43,6 +43,7 @@ from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
 
 PER_PAGE = 20
+CLAIM_PAGES = {"admin_invoices": "admin_claims.claim", "provider_invoices": "provider_claims.claim"}
 STATUS_LABELS = {InvoiceStatus.ISSUED: _l("Issued"), InvoiceStatus.CANCELLED: _l("Cancelled")}
 
 
@@ -146,6 +147,7 @@ def render_invoice(
         ),
         transfer_form=transfer_form if can_record else None,
         transfer_url=url_for(f"{audience}.record_transfer", invoice_id=invoice.id),
+        claim_endpoint=CLAIM_PAGES.get(audience),
         **context,
     )
 

@@ -12,10 +12,13 @@ AUDIENCE_BLUEPRINTS = {
     "provider": "Providers",
     "provider_bookings": "Providers",
     "provider_invoices": "Providers",
+    "provider_claims": "Providers",
     "admin": "Admins",
     "admin_bookings": "Admins",
     "admin_invoices": "Admins",
     "admin_ledger": "Admins",
+    "admin_claims": "Admins",
+    "funder_dashboard": "Admins",
 }
 
 
@@ -63,8 +66,15 @@ def test_audience_blueprints_hold_only_their_audience(app: Flask) -> None:
 def test_provider_and_admin_pages_live_in_their_blueprint(app: Flask) -> None:
     """Is any provider or admin HTML page left in another blueprint (as offers once mixed them)?"""
     home = {
-        "Providers": {"provider", "provider_bookings", "provider_invoices"},
-        "Admins": {"admin", "admin_bookings", "admin_invoices", "admin_ledger"},
+        "Providers": {"provider", "provider_bookings", "provider_invoices", "provider_claims"},
+        "Admins": {
+            "admin",
+            "admin_bookings",
+            "admin_invoices",
+            "admin_ledger",
+            "admin_claims",
+            "funder_dashboard",
+        },
     }
     stray = []
     for rule, endpoint, doc in html_pages(app):
