@@ -36,6 +36,13 @@ class AlreadyExists(ValidationFailed):
     status_code = 409
 
 
+class InputConflict(ValidationFailed):
+    """Well-formed input that the current state refuses (more than is due, a date before the
+    invoice or after today): no schema can say it, so a 409, still reported per field."""
+
+    status_code = 409
+
+
 class Forbidden(DomainError):
     status_code = 403
 

@@ -37,7 +37,7 @@ from marketplace.billing.payments import ShareStatus, share_account
 from marketplace.bookings.lifecycle import State, TransitionName
 from marketplace.bookings.models import Booking
 from marketplace.dbtypes import utcnow
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.errors import Conflict, Forbidden, InputConflict, NotFound, ValidationFailed
 from marketplace.mail import Mailer
 
 REASON_MIN, REASON_MAX = 10, 1000
@@ -285,13 +285,16 @@ def mark_claim_paid(
         errors["funder_reference"] = [
             str(_l("At most %(max)d characters.", max=FUNDER_REFERENCE_MAX))
         ]
-    if paid_on > today:
-        errors["paid_on"] = [str(_l("A payment cannot be received in the future."))]
     claim = _locked_claim(session, claim_id)
-    if paid_on < claim.submitted_at.date():
-        errors["paid_on"] = [str(_l("A claim cannot be paid before it was made."))]
+    dates: dict[str, list[str]] = {}  # refused by today's date or the claim's, not by form
+    if paid_on > today:
+        dates["paid_on"] = [str(_l("A payment cannot be received in the future."))]
+    elif paid_on < claim.submitted_at.date():
+        dates["paid_on"] = [str(_l("A claim cannot be paid before it was made."))]
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors | dates)
+    if dates:
+        raise InputConflict(dates)
     if claim.status != ClaimStatus.APPROVED:
         raise Conflict(str(_l("Only an approved claim can be marked paid.")))
     claim.status = ClaimStatus.PAID

@@ -49,7 +49,7 @@ from marketplace.billing.payment_models import (
     StripeEvent,
 )
 from marketplace.dbtypes import utcnow
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.errors import Conflict, Forbidden, InputConflict, NotFound, ValidationFailed
 from marketplace.mail import Mailer
 
 PAYER_REFERENCE_MAX = 140
@@ -184,10 +184,6 @@ def record_transfer(
     errors: dict[str, list[str]] = {}
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
         errors["amount"] = [str(_l("Give an amount greater than zero."))]
-    if received_on > today:
-        errors["received_on"] = [str(_l("A transfer cannot be received in the future."))]
-    elif received_on < invoice.issue_date:
-        errors["received_on"] = [str(_l("A transfer for this invoice cannot predate the invoice."))]
     reference = " ".join(payer_reference.split())
     if len(reference) > PAYER_REFERENCE_MAX:
         errors["payer_reference"] = [
@@ -195,6 +191,14 @@ def record_transfer(
         ]
     if errors:
         raise ValidationFailed(errors)
+    if received_on > today:
+        raise InputConflict(
+            {"received_on": [str(_l("A transfer cannot be received in the future."))]}
+        )
+    if received_on < invoice.issue_date:
+        raise InputConflict(
+            {"received_on": [str(_l("A transfer for this invoice cannot predate the invoice."))]}
+        )
 
     lock_row(session, Invoice, invoice.id)  # one payment decision at a time
     session.refresh(invoice)
@@ -218,7 +222,7 @@ def record_transfer(
                 "That is more than is due: %(due)s remains to be paid on this invoice.",
                 due=_eur(account.due_cents),
             )
-        raise ValidationFailed({"amount": [str(message)]})
+        raise InputConflict({"amount": [str(message)]})
 
     payment = Payment(
         invoice=invoice,

@@ -120,6 +120,7 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "GET /api/v1/invoices/{invoice_id}/pdf",
         "GET /api/v1/credit-notes/{credit_note_id}",
         "GET /api/v1/credit-notes/{credit_note_id}/pdf",
+        "GET /api/v1/invoices/{invoice_id}/payments",
     ),
     "provider": (
         "POST /api/v1/labels",
@@ -132,6 +133,9 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "POST /api/v1/bookings/{booking_id}/mark_delivered",
         "POST /api/v1/invoices",
         "POST /api/v1/invoices/{invoice_id}/credit-notes",
+        "POST /api/v1/invoices/{invoice_id}/payments",
+        "GET /api/v1/claims",
+        "GET /api/v1/claims/{claim_id}",
     ),
     "admin": (
         "GET /api/v1/labels",
@@ -145,6 +149,9 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "GET /api/v1/ledger/entries/{entry_id}",
         "GET /api/v1/ledger/trial-balance",
         "GET /api/v1/ledger/fec",
+        "POST /api/v1/claims/{claim_id}/approve",
+        "POST /api/v1/claims/{claim_id}/reject",
+        "POST /api/v1/claims/{claim_id}/pay",
     ),
 }
 # Revoking the caller's own token would turn the rest of the run into 401s.

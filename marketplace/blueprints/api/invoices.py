@@ -26,6 +26,7 @@ from marketplace.billing.invoice_schemas import (
     InvoiceSchema,
 )
 from marketplace.billing.invoices import (
+    PLATFORM_NAME,
     credit_note_for,
     invoice_for,
     invoice_terms,
@@ -33,9 +34,17 @@ from marketplace.billing.invoices import (
     issue_credit_note,
     issue_invoice,
 )
+from marketplace.billing.payment_models import Payment, PaymentMethod, PaymentStatus, RefundStatus
+from marketplace.billing.payment_schemas import (
+    InvoicePaymentsSchema,
+    PaymentSchema,
+    TransferRequestSchema,
+)
+from marketplace.billing.payments import payments_of, record_transfer, refunds_of, share_account
 from marketplace.blueprints.api.common import LOGGED_IN, make_blueprint, paginate
 from marketplace.blueprints.invoice_pages import pdf_download
 from marketplace.bookings.operations import booking_for
+from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 
 bp = make_blueprint("api_invoices", "/invoices", "Invoices: issued from confirmed bookings.")
@@ -217,6 +226,100 @@ def post_credit_note(args: dict[str, Any], invoice_id: int) -> dict[str, Any]:
     note = issue_credit_note(db.session(), current_actor(), invoice, args["reason"], date.today())
     db.session.commit()
     return credit_note_body(note)
+
+
+def payments_body(invoice: Invoice) -> dict[str, Any]:
+    """What the company owes on the invoice and what came in (InvoicePaymentsSchema)."""
+    session = db.session()
+    account = share_account(session, invoice)
+    card = current_app.extensions.get("payments") is not None
+    return {
+        "invoice_id": invoice.id,
+        "status": account.status.value,
+        "share_cents": account.share_cents,
+        "refused_subsidies_cents": account.refused_subsidies_cents,
+        "owed_cents": account.owed_cents,
+        "paid_cents": account.paid_cents,
+        "due_cents": account.due_cents,
+        "card_payment_offered": card and account.card_possible and not invoice.is_cancelled,
+        "bank_details": {
+            "beneficiary": PLATFORM_NAME,
+            "iban": current_app.config["PLATFORM_IBAN"],
+            "bic": current_app.config["PLATFORM_BIC"],
+            "reference": invoice.payment_reference,
+        },
+        "payments": [payment_body(payment) for payment in payments_of(session, invoice)],
+        "refunds": [
+            {
+                "id": refund.id,
+                "payment_id": refund.payment_id,
+                "credit_note_id": refund.credit_note_id,
+                "status": RefundStatus(refund.status).value,
+                "amount_cents": refund.amount_cents,
+                "sent_on": refund.sent_on,
+            }
+            for refund in refunds_of(session, invoice)
+        ],
+    }
+
+
+def payment_body(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": payment.id,
+        "method": PaymentMethod(payment.method).value,
+        "status": PaymentStatus(payment.status).value,
+        "amount_cents": payment.amount_cents,
+        "received_on": payment.received_on,
+        "payer_reference": payment.payer_reference,
+        "failure_message": payment.failure_message,
+        "created_at": payment.created_at,
+    }
+
+
+@bp.route("/<int:invoice_id>/payments", methods=["GET"])
+@bp.doc(security=LOGGED_IN)
+@login_required
+@bp.response(200, InvoicePaymentsSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(404, response="NOT_FOUND")
+def get_payments(invoice_id: int) -> dict[str, Any]:
+    """Any logged-in user of the invoice's company or provider (or an admin): what the company
+    owes (its share plus any refused subsidy), has paid and still owes, where to send a
+    transfer, and each payment and refund."""
+    return payments_body(_invoice(invoice_id))
+
+
+@bp.route("/<int:invoice_id>/payments", methods=["POST"])
+@bp.doc(security=LOGGED_IN)
+@login_required
+@bp.arguments(TransferRequestSchema)
+@bp.response(201, PaymentSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def post_payment(args: dict[str, Any], invoice_id: int) -> dict[str, Any]:
+    """Any logged-in user of the invoice's provider, or an admin: record a bank transfer
+    received (partial payments allowed). More than is due, or a date before the invoice or
+    after today, is a 409 per field naming what is due; a cancelled invoice a 409 too. Paying
+    the share in full opens the subsidy claims."""
+    invoice = _invoice(invoice_id)
+    try:
+        payment = record_transfer(
+            db.session(),
+            current_actor(),
+            invoice,
+            args["amount_cents"],
+            args["received_on"],
+            args.get("payer_reference", ""),
+            date.today(),
+            current_app.extensions["mailer"],
+        )
+    except ValidationFailed as error:  # the service's "amount" is this body's "amount_cents"
+        renamed = {("amount_cents" if k == "amount" else k): v for k, v in error.errors.items()}
+        raise type(error)(renamed) from error
+    db.session.commit()
+    return payment_body(payment)
 
 
 @credit_notes_bp.route("/<int:credit_note_id>", methods=["GET"])
