@@ -152,6 +152,7 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "POST /api/v1/claims/{claim_id}/approve",
         "POST /api/v1/claims/{claim_id}/reject",
         "POST /api/v1/claims/{claim_id}/pay",
+        "GET /api/v1/programmes/{code}/stats",
     ),
 }
 # Revoking the caller's own token would turn the rest of the run into 401s.

@@ -29,6 +29,7 @@ API_PATHS = {
     "/api/v1/offers/{offer_id}/quote": {"get"},
     "/api/v1/programmes": {"get", "post"},
     "/api/v1/programmes/{code}": {"get", "patch"},
+    "/api/v1/programmes/{code}/stats": {"get"},
     "/api/v1/bookings": {"get", "post"},
     "/api/v1/bookings/{booking_id}": {"get"},
     "/api/v1/bookings/{booking_id}/messages": {"get", "post"},

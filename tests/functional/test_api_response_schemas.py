@@ -84,6 +84,12 @@ NULLABLE = {
         "valid_from",
         "valid_to",
     },
+    "ProgrammeStats": {
+        "budget_cents",
+        "days_to_payment_average",
+        "days_to_payment_median",
+        "remaining_cents",
+    },
     "PublicLabel": {"valid_until"},
     "Question": {"max_points"},
     "IndexedOffer": {"duration_days", "net_price_cents"},

@@ -9,6 +9,8 @@ from flask import abort
 
 from marketplace.auth import admin_required, current_actor
 from marketplace.billing.models import SubsidyProgramme
+from marketplace.billing.programme_stats import ProgrammeStats, programme_stats
+from marketplace.billing.programme_stats_schemas import ProgrammeStatsSchema
 from marketplace.billing.programmes import (
     CODE_MAX,
     CODE_MIN,
@@ -124,3 +126,16 @@ def patch(args: dict[str, Any], code: str) -> SubsidyProgramme:
     update_programme(db.session(), current_actor(), programme, data)
     db.session.commit()
     return programme
+
+
+@bp.route(f"{ONE}/stats", methods=["GET"], parameters=[CODE_PARAMETER])
+@bp.doc(security=LOGGED_IN)
+@admin_required
+@bp.response(200, ProgrammeStatsSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def get_stats(code: str) -> ProgrammeStats:
+    """Admins: where the programme's budget went (the funder's dashboard): budget parts,
+    bookings and companies helped by region, category and size, averages, days to payment."""
+    return programme_stats(db.session(), _programme(code))
