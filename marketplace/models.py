@@ -21,6 +21,7 @@ from marketplace.labels.models import Label, LabelDecision, LabelReference
 from marketplace.mail import OutboundEmail
 from marketplace.reference import Category, Department, Region
 from marketplace.resources import Resource
+from marketplace.reviews.models import Review
 from marketplace.search.outbox import SearchJob
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "Refund",
     "Region",
     "Resource",
+    "Review",
     "SearchJob",
     "StripeEvent",
     "SubsidyAllocation",

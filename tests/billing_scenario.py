@@ -76,3 +76,17 @@ def assert_budgets_add_up(session: Session) -> None:
         assert prog.allocated_cents == live
         if prog.budget_cents is not None:
             assert prog.budget_cents == prog.remaining_budget_cents + live
+
+
+def closed_scenario(session: Session, s: Scenario | None = None) -> Scenario:
+    """The scenario played to the end: share paid, both claims approved and paid, closed."""
+    from marketplace.billing.claims import approve_claim, mark_claim_paid
+
+    s = s or Scenario(session)
+    s.pay(600_00)
+    for prog in (s.national, s.regional):
+        claim = s.claim(prog)
+        approve_claim(session, s.admin, claim.id)
+        mark_claim_paid(session, s.admin, claim.id, TODAY, f"VIR-{claim.id}", TODAY, MAILER)
+    session.refresh(s.booking)
+    return s
