@@ -62,6 +62,7 @@ from marketplace.blueprints.invoice_pages import (
     render_invoice_list,
     status_filter,
 )
+from marketplace.blueprints.review_pages import ReviewForm
 from marketplace.bookings.lifecycle import State, transition
 from marketplace.bookings.models import Booking
 from marketplace.bookings.operations import (
@@ -77,6 +78,7 @@ from marketplace.catalog.indexing import indexable
 from marketplace.catalog.models import Offer
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
+from marketplace.reviews.operations import can_review, review_of_booking
 
 bp = Blueprint("company", __name__)
 add_booking_filters(bp)
@@ -166,7 +168,17 @@ def _render_booking(
         split_changed=forms.get("split_changed", False),
         action_form=FlaskForm(),
         invoice=invoice_of_booking(db.session(), booking),
+        review=review_of_booking(db.session(), booking.id),
+        review_form=forms.get("review_form")
+        or (
+            ReviewForm(formdata=None)
+            if can_review(db.session(), current_actor(), booking)
+            else None
+        ),
     ), status
+
+
+render_company_booking = _render_booking  # the review page renders the booking again
 
 
 @bp.get("/bookings/<int:booking_id>")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, request, url_for
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import format_date, format_decimal, format_time, get_locale
 from markupsafe import Markup, escape
 
 from marketplace.billing.money import format_euros
@@ -81,6 +81,7 @@ def register(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
     )
     app.add_template_global(get_locale)
+    app.add_template_global(format_decimal)
 
 
 

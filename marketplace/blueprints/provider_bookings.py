@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -28,6 +37,7 @@ from marketplace.blueprints.booking_pages import (
 )
 from marketplace.blueprints.forms import apply_service_errors
 from marketplace.blueprints.guards import body_limit
+from marketplace.blueprints.review_pages import ReplyForm
 from marketplace.bookings.lifecycle import State, transition
 from marketplace.bookings.models import Booking
 from marketplace.bookings.operations import (
@@ -38,6 +48,8 @@ from marketplace.bookings.operations import (
 )
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
+from marketplace.reviews.operations import reply_to_review as reply
+from marketplace.reviews.operations import review_of_booking
 
 bp = Blueprint("provider_bookings", __name__, url_prefix="/provider/bookings")
 add_booking_filters(bp)
@@ -82,7 +94,32 @@ def _render_booking(booking: Booking, status: int = 200, **forms: Any) -> tuple[
         # A free session (a volunteer's) has nothing to invoice.
         can_invoice=booking.state == State.CONFIRMED
         and bool(booking.agreement and booking.agreement["split"]["incl_vat_cents"]),
+        review=(review := review_of_booking(db.session(), booking.id)),
+        reply_form=forms.get("reply_form")
+        or (ReplyForm(formdata=None) if review and not review.replied_at else None),
     ), status
+
+
+@bp.post("/<int:booking_id>/review/reply")
+@provider_required
+def reply_to_review(booking_id: int) -> Response | tuple[str, int]:
+    """Providers: answer the review of one of their bookings, once, in public."""
+    booking = _own(booking_id)
+    review = review_of_booking(db.session(), booking.id) or abort(404)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            reply(db.session(), current_actor(), review.id, form.reply.data or "")
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+        except Conflict as error:
+            db.session.rollback()
+            return _done(booking, error.message, "")
+        else:
+            db.session.commit()
+            return _done(booking, None, _("Your reply is published under the review."))
+    return _render_booking(booking, 422, reply_form=form)
 
 
 def _done(booking: Booking, refusal: str | None, message: str) -> Response:

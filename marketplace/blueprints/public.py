@@ -45,6 +45,7 @@ from marketplace.catalog.indexing import indexable, visible_offers
 from marketplace.catalog.models import Offer
 from marketplace.directory import listed_providers
 from marketplace.extensions import db
+from marketplace.reviews.operations import rating_of, visible_reviews
 
 bp = Blueprint("public", __name__)
 # Offer labels for every audience's pages (a provider's list, an offer page, a profile).
@@ -160,6 +161,9 @@ def _may_preview(offer: Offer) -> bool:
     )
 
 
+LATEST_REVIEWS = 10
+
+
 def render_offer(
     offer: Offer, form: UnpublishForm | None = None, quantity_form: QuantityForm | None = None
 ) -> str:
@@ -178,6 +182,10 @@ def render_offer(
         price_view=offer_price(db.session(), offer, today, quantity),
         quantity_form=quantity_form,
         unpublish_form=form or UnpublishForm(),
+        rating=rating_of(db.session(), offer_id=offer.id),
+        reviews=db.session.scalars(
+            visible_reviews(offer_id=offer.id).limit(LATEST_REVIEWS)
+        ).all(),
     )
 
 
