@@ -71,7 +71,7 @@ def test_provider_applies_and_admin_approves(app: Flask, client: FlaskClient) ->
             select(OutboundEmail).where(OutboundEmail.recipient == provider_email)
         ).all()[-1]
         # Plain French: no "de" before a vowel, the date written out.
-        assert "Statut du label pour Atelier Numérique : accordé" in mail.body
+        assert "Statut du label pour Atelier Numérique : approuvé" in mail.body
         assert format_date(label.valid_until, "long", locale="fr") in mail.body
         assert label.valid_until.isoformat() not in mail.body
 
