@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import exists, select
 from werkzeug.wrappers import Response
 
 from marketplace.auth import company_required
@@ -21,6 +22,7 @@ from marketplace.diagnosis.operations import latest_diagnosis
 from marketplace.diagnosis.recommendations import recommended_offers
 from marketplace.extensions import db
 from marketplace.geo import REGIONS
+from marketplace.reviews.models import Review
 from marketplace.search.backend import SearchError
 from marketplace.search.params import build_query
 from marketplace.search.query import SearchQuery, SearchResult
@@ -33,7 +35,7 @@ SORT_LABELS = {
     "price_asc": _l("Price, lowest first"),
     "price_desc": _l("Price, highest first"),
     "net_price_asc": _l("Price after subsidies, lowest first"),
-    # "rating_desc" (best rated) is offered once reviews exist: no offer has a rating yet.
+    "rating_desc": _l("Best rated"),  # offered once some offer has a visible review
     "newest": _l("Newest"),
 }
 DELIVERY_LABELS = {mode.value: label for mode, label in DELIVERY_MODE_LABELS.items()}
@@ -99,10 +101,16 @@ def _quotes_of(results: list[SearchResult]) -> dict[int, Split]:
     return hit_quotes(db.session(), ids, date.today())
 
 
+def sort_labels() -> dict[str, object]:
+    """The sorts offered: "best rated" only once some offer has a rating to sort by."""
+    rated = db.session.scalar(select(exists().where(Review.hidden_at.is_(None))))
+    return {code: label for code, label in SORT_LABELS.items() if rated or code != "rating_desc"}
+
+
 def _choices() -> dict[str, object]:
     """Labels of every facet value and sort, in the reader's language."""
     return {
-        "sort_labels": SORT_LABELS,
+        "sort_labels": sort_labels(),
         "facet_labels": {
             "needs": CATEGORY_LABELS,
             "category": CATEGORY_LABELS,

@@ -74,3 +74,31 @@ def test_no_review_before_everything_is_paid(app: Flask) -> None:
     refused = client.post(f"/bookings/{booking_id}/review", data={"rating": "5"})
     assert refused.status_code == 302
     assert "flash-error" in client.get(f"/bookings/{booking_id}").text
+
+
+def test_a_rating_reaches_search_and_brings_the_best_rated_sort(app: Flask) -> None:
+    """Before any review there is no "best rated" sort; after one, the offer's search hit
+    shows its rating and the sort is offered."""
+    from datetime import date
+
+    from marketplace.reviews.operations import write_review
+    from marketplace.search.sync import LOADER_EXTENSION, process_outbox
+
+    def sync() -> None:
+        backend, loader = app.extensions["search"], app.extensions[LOADER_EXTENSION]
+        while process_outbox(db.session(), backend, date.today(), loader=loader).jobs:
+            db.session.commit()
+
+    with app.app_context():
+        s = closed_scenario(db.session())
+        db.session.commit()
+        sync()
+        title = s.booking.offer.title
+        before = app.test_client().get("/search").text
+        assert 'value="rating_desc"' not in before
+        write_review(db.session(), s.company, s.booking, 5, "Parfait.")
+        db.session.commit()
+        sync()
+    page = app.test_client().get("/search?sort=rating_desc").text
+    assert 'value="rating_desc" selected' in page
+    assert 'data-rating="500"' in page and title in page
