@@ -94,6 +94,7 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "GET /api/v1/search",
         "GET /api/v1/programmes",
         "GET /api/v1/programmes/{code}",
+        "GET /api/v1/reviews",
     ),
     "company": (
         "GET /api/v1/auth/tokens",
@@ -121,6 +122,7 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "GET /api/v1/credit-notes/{credit_note_id}",
         "GET /api/v1/credit-notes/{credit_note_id}/pdf",
         "GET /api/v1/invoices/{invoice_id}/payments",
+        "POST /api/v1/reviews",
     ),
     "provider": (
         "POST /api/v1/labels",
@@ -136,6 +138,7 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "POST /api/v1/invoices/{invoice_id}/payments",
         "GET /api/v1/claims",
         "GET /api/v1/claims/{claim_id}",
+        "POST /api/v1/reviews/{review_id}/reply",
     ),
     "admin": (
         "GET /api/v1/labels",
@@ -153,6 +156,7 @@ COVERED_BY: dict[str, tuple[str, ...]] = {
         "POST /api/v1/claims/{claim_id}/reject",
         "POST /api/v1/claims/{claim_id}/pay",
         "GET /api/v1/programmes/{code}/stats",
+        "POST /api/v1/reviews/{review_id}/hide",
     ),
 }
 # Revoking the caller's own token would turn the rest of the run into 401s.

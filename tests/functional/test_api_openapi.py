@@ -56,6 +56,9 @@ API_PATHS = {
     "/api/v1/invoices/{invoice_id}/credit-notes": {"post"},
     "/api/v1/invoices/{invoice_id}/payments": {"get", "post"},
     "/api/v1/claims": {"get"},
+    "/api/v1/reviews": {"get", "post"},
+    "/api/v1/reviews/{review_id}/reply": {"post"},
+    "/api/v1/reviews/{review_id}/hide": {"post"},
     "/api/v1/claims/{claim_id}": {"get"},
     "/api/v1/claims/{claim_id}/approve": {"post"},
     "/api/v1/claims/{claim_id}/reject": {"post"},
@@ -107,6 +110,7 @@ def test_document_declares_who_may_call_each_route(client: FlaskClient) -> None:
         ("/api/v1/offers/{offer_id}/quote", "get"),
         ("/api/v1/programmes", "get"),
         ("/api/v1/programmes/{code}", "get"),
+        ("/api/v1/reviews", "get"),
     }
     for path, methods in API_PATHS.items():
         for method in methods:

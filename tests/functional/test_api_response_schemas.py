@@ -67,6 +67,7 @@ NULLABLE = {
     "Claim": {"decided_at", "paid_on"},
     "Payment": {"received_on"},
     "Refund": {"sent_on"},
+    "Review": {"replied_at"},
     "Invoice": {"buyer_vat_number", "cancelled_at", "credit_note_id", "seller_vat_number"},
     "JournalLine": {"third_party_id"},
     "LedgerEntry": {"booking_id", "declared_aid_id"},
