@@ -16,7 +16,8 @@ by its provider (the volunteer's free session has nothing to invoice), so the de
 FEC hold entries. A story's `money` then plays what follows the invoice: the share paid by
 transfer (`share_paid`, the claims then wait for the administrators), the claims approved
 (`claims_approved`), paid by the funder (`claims_paid`: the booking closes) or one refused
-(`claim_rejected`: the company owes it), so the funder's dashboard has a story to tell.
+(`claim_rejected`: the company owes it), so the funder's dashboard has a story to tell; a
+closed booking's `review` is then written by its company.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from marketplace.catalog.indexing import visible_offers
 from marketplace.catalog.models import Offer, PricingUnit
 from marketplace.demo.accounts import ADMIN_EMAIL, DEMO_DOMAIN
 from marketplace.mail import Mailer
+from marketplace.reviews.operations import write_review
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -227,6 +229,10 @@ def _seed_money(session: Session, mailer: Mailer, today: date, admin: User) -> t
                 reference = f"VIR-{claim.programme.code.upper()}-{claim.id:05d}"
                 paid_on = max(today, claim.submitted_at.date())  # never before the claim
                 mark_claim_paid(session, admin, claim.id, paid_on, reference, paid_on, mailer)
+            review = story.get("review")
+            if review and booking is not None:
+                session.refresh(booking)
+                write_review(session, company, booking, review["rating"], review["comment"])
         created += 1
     session.flush()
     return created, present

@@ -49,6 +49,7 @@ from marketplace.identifiers import is_valid_french_vat, is_valid_siren, is_vali
 from marketplace.labels.models import Label, LabelDecision, LabelReference, LabelStatus
 from marketplace.mail import LogMailer, OutboundEmail
 from marketplace.reference import sync_reference_data
+from marketplace.reviews.models import Review
 from marketplace.taxonomy import CATEGORY_CODES
 from tests.billing_scenario import assert_budgets_add_up
 from tests.bookkeeping import assert_books_balance, assert_fec_balances, parse_fec
@@ -337,6 +338,8 @@ def test_demo_money_shows_claims_at_every_stage_and_adds_up(seeded: Seeded) -> N
     assert set(statuses) == set(ClaimStatus)
     closed = session.scalars(select(Booking).where(Booking.state == State.CLOSED)).all()
     assert len(closed) == 2  # the two stories whose funders paid
+    reviews = session.scalars(select(Review)).all()
+    assert sorted(r.booking_id for r in reviews) == sorted(b.id for b in closed)
     refused = session.scalars(
         select(SubsidyClaim).where(SubsidyClaim.status == ClaimStatus.REJECTED)
     ).one()
