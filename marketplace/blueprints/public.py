@@ -143,7 +143,15 @@ def provider_profile(provider_id: int) -> str:
     offers = published_offers_of(provider)
     prices = offer_prices(db.session(), offers, date.today())
     return render_template(
-        "public/provider.html", provider=provider, is_own=is_own, offers=offers, prices=prices
+        "public/provider.html",
+        provider=provider,
+        is_own=is_own,
+        offers=offers,
+        prices=prices,
+        rating=rating_of(db.session(), provider_id=provider.id),
+        reviews=db.session.scalars(
+            visible_reviews(provider_id=provider.id).limit(LATEST_REVIEWS)
+        ).all(),
     )
 
 

@@ -102,3 +102,15 @@ def test_a_rating_reaches_search_and_brings_the_best_rated_sort(app: Flask) -> N
     page = app.test_client().get("/search?sort=rating_desc").text
     assert 'value="rating_desc" selected' in page
     assert 'data-rating="500"' in page and title in page
+
+
+def test_the_provider_page_shows_its_rating_and_reviews(app: Flask) -> None:
+    from marketplace.reviews.operations import write_review
+
+    with app.app_context():
+        s = closed_scenario(db.session())
+        write_review(db.session(), s.company, s.booking, 3, "Correct, sans plus.")
+        db.session.commit()
+        provider_id = s.booking.provider_id
+    page = app.test_client().get(f"/providers/{provider_id}").text
+    assert "3/5 (1 avis)" in page and "Correct, sans plus." in page
