@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -13,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from marketplace import clock
 from marketplace.accounts import service
 from marketplace.billing.fec import write_fec
 from marketplace.billing.invoices import invoice_terms
@@ -61,7 +62,7 @@ def create_admin(email: str, name: str, password: str | None) -> None:
 @labels_cli.command("expire")
 def expire_labels() -> None:
     """Turn labels past their validity date into expired ones (run daily)."""
-    lapsed = expire_lapsed_labels(db.session(), current_app.extensions["mailer"], date.today())
+    lapsed = expire_lapsed_labels(db.session(), current_app.extensions["mailer"], clock.today())
     db.session.commit()
     click.echo(f"{len(lapsed)} label(s) expired.")
 
@@ -134,15 +135,15 @@ def _seed() -> None:
 
     sync_reference_data(db.session())
     mailer = current_app.extensions["mailer"]
-    summary = seed_demo(db.session(), mailer, date.today())
-    created, present = seed_demo_offers(db.session(), date.today())
-    for key, (made, found) in seed_demo_billing(db.session(), mailer, date.today()).items():
+    summary = seed_demo(db.session(), mailer, clock.today())
+    created, present = seed_demo_offers(db.session(), clock.today())
+    for key, (made, found) in seed_demo_billing(db.session(), mailer, clock.today()).items():
         summary.created[key] += made
         summary.already_present[key] += found
     db.session.commit()
     backend = _search_backend()
     backend.apply_settings()
-    indexed = reindex(db.session(), backend, date.today(), loader=_search_loader())
+    indexed = reindex(db.session(), backend, clock.today(), loader=_search_loader())
     db.session.commit()
     click.echo(format_logins(summary))
     click.echo(f"Offers: {created} created, {present} already present; {indexed} indexed.")
@@ -194,7 +195,7 @@ def search_sync(watch: float) -> None:
     while True:
         while True:
             report = process_outbox(
-                db.session(), _search_backend(), date.today(), loader=_search_loader()
+                db.session(), _search_backend(), clock.today(), loader=_search_loader()
             )
             db.session.commit()
             if report.jobs:
@@ -216,7 +217,7 @@ def search_reindex() -> None:
 
     backend = _search_backend()
     backend.apply_settings()
-    count = reindex(db.session(), backend, date.today(), loader=_search_loader())
+    count = reindex(db.session(), backend, clock.today(), loader=_search_loader())
     db.session.commit()
     click.echo(f"Index rebuilt: {count} offer(s).")
 
@@ -226,7 +227,7 @@ def search_check() -> None:
     """Report offers missing from the index, stale in it, or there when they should not be."""
     from marketplace.search.sync import check
 
-    report = check(db.session(), _search_backend(), date.today(), loader=_search_loader())
+    report = check(db.session(), _search_backend(), clock.today(), loader=_search_loader())
     for name in ("missing", "stale", "extra"):
         ids = getattr(report, name)
         click.echo(f"{name}: {len(ids)}" + (f" ({', '.join(map(str, ids[:20]))})" if ids else ""))

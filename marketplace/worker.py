@@ -24,11 +24,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from types import FrameType
 
 from flask import Flask
 
+from marketplace import clock
 from marketplace.billing.invoices import invoice_terms
 from marketplace.billing.payments import send_pending_card_refunds
 from marketplace.billing.programmes import requeue_on_calendar
@@ -57,7 +57,7 @@ def sync_search(app: Flask, stopping: Callable[[], bool]) -> str:
     backend, loader = app.extensions["search"], app.extensions[LOADER_EXTENSION]
     jobs = upserted = deleted = 0
     while not stopping():
-        report = process_outbox(db.session(), backend, date.today(), loader=loader)
+        report = process_outbox(db.session(), backend, clock.today(), loader=loader)
         db.session.commit()
         jobs, upserted, deleted = (
             jobs + report.jobs,
@@ -78,20 +78,20 @@ def tick_bookings(app: Flask, stopping: Callable[[], bool]) -> str:
 
 
 def expire_labels(app: Flask, stopping: Callable[[], bool]) -> str:
-    lapsed = expire_lapsed_labels(db.session(), app.extensions["mailer"], date.today())
+    lapsed = expire_lapsed_labels(db.session(), app.extensions["mailer"], clock.today())
     db.session.commit()
     return f"{len(lapsed)} label(s) expired" if lapsed else ""
 
 
 def requeue_programmes(app: Flask, stopping: Callable[[], bool]) -> str:
-    queued = requeue_on_calendar(db.session(), date.today())
+    queued = requeue_on_calendar(db.session(), clock.today())
     db.session.commit()
     return f"{len(queued)} programme(s) opened or closed: offers queued" if queued else ""
 
 
 def send_card_refunds(app: Flask, stopping: Callable[[], bool]) -> str:
     """Each refund's idempotency key makes a second sender (another worker) harmless."""
-    sent, left = send_pending_card_refunds(db.session(), app.extensions["payments"], date.today())
+    sent, left = send_pending_card_refunds(db.session(), app.extensions["payments"], clock.today())
     if left:
         raise RuntimeError(f"{sent} card refund(s) sent, {left} left for the next run")
     return f"{sent} card refund(s) sent" if sent else ""

@@ -8,6 +8,7 @@ database is created on that server and dropped at the end).
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -20,6 +21,11 @@ from sqlalchemy.engine import make_url
 
 from marketplace import create_app
 from marketplace.extensions import db, limiter
+
+# The app's days are Paris days (marketplace.clock); the tests' own date.today() must agree, or a
+# run between 23:00 and midnight UTC would see a delivery dated a day after its invoice.
+os.environ["TZ"] = "Europe/Paris"
+time.tzset()
 
 REFERENCE_TABLES = {"regions", "departments", "categories", "alembic_version"}
 

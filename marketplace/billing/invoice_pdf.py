@@ -23,6 +23,7 @@ from fpdf import FPDF
 from fpdf.enums import CellBordersLayout
 from fpdf.fonts import FontFace
 
+from marketplace import clock
 from marketplace.billing.facturx import (
     Document,
     document_of,
@@ -31,9 +32,10 @@ from marketplace.billing.facturx import (
     embed,
 )
 from marketplace.billing.invoice_models import CreditNote, Invoice
-from marketplace.billing.invoices import PARIS, PLATFORM_NAME, french_date, percent_text
+from marketplace.billing.invoices import PLATFORM_NAME, french_date, percent_text
 from marketplace.billing.money import format_euros
 from marketplace.bookings.models import Booking
+from marketplace.clock import PARIS
 from marketplace.geo import DEPARTMENT_BY_CODE
 from marketplace.taxonomy import french_category_label
 
@@ -477,7 +479,7 @@ def agreement_pdf(booking: Booking) -> bytes:
         raise ValueError("this booking has no agreement yet")
     offer, quote, split = agreement["offer"], agreement["quote"], agreement["split"]
     company, provider = agreement["company"], agreement["provider"]
-    accepted = _paris_date(agreement.get("accepted_at")) or date.today()
+    accepted = _paris_date(agreement.get("accepted_at")) or clock.today()
     pdf = Sheet(
         f"Accord de prestation {booking.reference}",
         f"Accord de prestation {booking.reference}",

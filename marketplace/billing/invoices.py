@@ -35,7 +35,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select, update
@@ -65,12 +64,13 @@ from marketplace.billing.money import format_euros, vat_amount
 from marketplace.billing.payments import refunds_for_credit_note
 from marketplace.bookings.lifecycle import State
 from marketplace.bookings.models import Booking
+from marketplace.clock import PARIS
 from marketplace.dbtypes import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.identifiers import french_vat_number, is_valid_siren
 
 PLATFORM_NAME = "Croissance Connectée"
-PARIS = ZoneInfo("Europe/Paris")
+
 REASON_MIN, REASON_MAX = 3, 2000
 
 # UN/ECE recommendation 20 unit codes and the French word printed for each pricing unit.

@@ -3,14 +3,13 @@ audit trail, outbox."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.audit import AuditEvent
 from marketplace.auth import admin_required, current_actor
 from marketplace.billing.models import SubsidyProgramme
@@ -67,7 +66,7 @@ def _decision_form(label: Label) -> DecisionForm:
 def label_queue() -> str:
     """Admins: applications filtered by status (pending first by default), region, category."""
     # Lapsed labels turn expired here too, so the queue never shows a stale "approved".
-    if expire_lapsed_labels(db.session(), current_app.extensions["mailer"], date.today()):
+    if expire_lapsed_labels(db.session(), current_app.extensions["mailer"], clock.today()):
         db.session.commit()
     status = request.args.get("status", LabelStatus.PENDING.value)
     if status not in {s.value for s in LabelStatus} | {"all"}:
@@ -103,7 +102,7 @@ def label_detail(label_id: int) -> Response | tuple[str, int]:
                 form.decision.data or "",
                 form.reason.data or "",
                 current_app.extensions["mailer"],
-                date.today(),
+                clock.today(),
                 valid_until=form.valid_until_or_none(),
                 validity_days=current_app.config["LABEL_VALIDITY_DAYS"],
             )

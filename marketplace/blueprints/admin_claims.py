@@ -7,8 +7,6 @@ asks for the funder's payment reference. Each decision commits here, after the s
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +15,7 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from marketplace import clock
 from marketplace.auth import admin_required, current_actor
 from marketplace.billing.claim_models import ClaimStatus, SubsidyClaim
 from marketplace.billing.claims import (
@@ -60,7 +59,7 @@ def _back(claim_id: int) -> Response:
 
 def _render_claim(claim: SubsidyClaim, paid_form: PaidForm | None = None) -> str:
     if paid_form is None and claim.status == ClaimStatus.APPROVED:
-        paid_form = PaidForm(formdata=None, paid_on=date.today())
+        paid_form = PaidForm(formdata=None, paid_on=clock.today())
     return render_template(
         "claims/detail.html",
         claim=claim,
@@ -127,7 +126,7 @@ def reject(claim_id: int) -> str | Response | tuple[str, int]:
                 current_actor(),
                 claim_id,
                 form.reason.data or "",
-                date.today(),
+                clock.today(),
                 current_app.extensions["mailer"],
             )
         except ValidationFailed as error:
@@ -159,7 +158,7 @@ def mark_paid(claim_id: int) -> Response | tuple[str, int]:
                 claim_id,
                 form.paid_on.data,
                 form.funder_reference.data or "",
-                date.today(),
+                clock.today(),
                 current_app.extensions["mailer"],
             )
         except ValidationFailed as error:

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.accounts.models import Company, Provider
 from marketplace.auth import admin_required
 from marketplace.billing.fec import FEC_ENCODING, fec_filename, fec_text, journal_csv
@@ -150,7 +151,7 @@ def journal() -> str:
     company = session.get(Company, filters.company_id) if filters.company_id else None
     provider = session.get(Provider, filters.provider_id) if filters.provider_id else None
     years = [y for y in entry_years(session) if FIRST_YEAR <= y <= LAST_YEAR]
-    years = years or [date.today().year]
+    years = years or [clock.today().year]
     args = filter_args(filters)
     return render_template(
         "admin/ledger/journal.html",
@@ -198,7 +199,7 @@ def journal_download() -> Response:
     response = make_response(journal_csv(db.session(), journal_filters()).encode("utf-8-sig"))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=journal-{date.today().strftime('%Y%m%d')}.csv"
+        f"attachment; filename=journal-{clock.today().strftime('%Y%m%d')}.csv"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +24,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from marketplace import clock
 from marketplace.auth import current_actor
 from marketplace.billing.invoices import invoice_terms
 from marketplace.billing.split import Split, split_as_dict
@@ -130,7 +130,7 @@ def fire_from_page(booking: Booking, name: str, given: TransitionInput | None = 
             booking,
             name,
             current_app.extensions["mailer"],
-            date.today(),
+            clock.today(),
             given,
             evidence_store=evidence_store(),
             terms=invoice_terms(current_app.config),

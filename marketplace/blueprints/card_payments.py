@@ -9,7 +9,6 @@ return and by the webhook, whichever comes first.
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlsplit
 
 from flask import (
@@ -27,6 +26,7 @@ from flask_babel import get_locale, gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.auth import company_required, current_actor
 from marketplace.billing.gateway import PaymentGateway, PaymentGatewayError
 from marketplace.billing.invoices import invoice_for
@@ -74,7 +74,7 @@ def pay_by_card(invoice_id: int) -> Response:
         payment = prepare_card_payment(session, current_actor(), invoice)
         session.commit()  # the idempotency key exists before Stripe hears of it
         facts = open_card_payment(
-            session, gateway, current_app.extensions["mailer"], payment, date.today()
+            session, gateway, current_app.extensions["mailer"], payment, clock.today()
         )
         session.commit()
     except PaymentGatewayError:
@@ -130,7 +130,7 @@ def card_return(invoice_id: int) -> Response:
         abort(404)
     try:
         facts = gateway.retrieve_intent(intent_id)
-        apply_intent(session, current_app.extensions["mailer"], facts, date.today())
+        apply_intent(session, current_app.extensions["mailer"], facts, clock.today())
         session.commit()
     except PaymentGatewayError:
         session.rollback()

@@ -3,7 +3,6 @@ factures"), their de minimis aid; and the PDF downloads every party to a documen
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -22,6 +21,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.auth import company_required, current_actor, current_company, login_required
 from marketplace.billing.claim_models import ClaimStatus
 from marketplace.billing.claims import claims_of_invoice
@@ -92,7 +92,7 @@ add_invoice_filters(bp)
 @company_required
 def request_offer(offer_id: int) -> str | Response | tuple[str, int]:
     """Companies: ask a visible offer's provider for a quote, with their own split shown first."""
-    today = date.today()
+    today = clock.today()
     offer = db.session.get(Offer, offer_id)
     if offer is None or not indexable(offer, today):
         abort(404)
@@ -151,7 +151,7 @@ def _render_booking(
     """The company's page of one booking; forms come back with their errors after a refusal."""
     allowed = {t.name.value for t in available_transitions(current_actor(), booking)}
     if split is None and booking.state == State.QUOTED:
-        split = current_split(db.session(), booking, date.today())
+        split = current_split(db.session(), booking, clock.today())
     accept_form = AcceptForm(formdata=None)
     if split is not None:
         accept_form.expected_company_share_cents.data = str(split.company_share_cents)
@@ -395,7 +395,7 @@ def share_statement_pdf(invoice_id: int) -> Response:
     refused = [c for c in claims_of_invoice(session, found) if c.status == ClaimStatus.REJECTED]
     if not refused:
         abort(404)
-    document = statement_pdf(found, share_account(session, found), refused, date.today())
+    document = statement_pdf(found, share_account(session, found), refused, clock.today())
     return pdf_download(document, f"{found.number}-rectificatif")
 
 
@@ -412,7 +412,7 @@ def credit_note_pdf(credit_note_id: int) -> Response:
 
 
 def _render_ledger(form: DeclareAidForm, status: int = 200) -> tuple[str, int]:
-    book = ledger(db.session(), current_company(), date.today())
+    book = ledger(db.session(), current_company(), clock.today())
     return render_template("bookings/ledger.html", ledger=book, form=form), status
 
 
@@ -437,7 +437,7 @@ def declare() -> Response | tuple[str, int]:
                 form.granted_on.data,
                 form.amount_cents(),
                 form.funder.data or "",
-                date.today(),
+                clock.today(),
             )
         except ValidationFailed as error:
             db.session.rollback()
@@ -453,7 +453,7 @@ def declare() -> Response | tuple[str, int]:
 @company_required
 def withdraw(aid_id: int) -> str | Response:
     """Companies: confirm, then withdraw one of their declarations made by mistake."""
-    book = ledger(db.session(), current_company(), date.today())
+    book = ledger(db.session(), current_company(), clock.today())
     entry = next((e for e in book.entries if e.declared_aid_id == aid_id), None)
     if entry is None:
         abort(404)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import and_, or_, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.auth import company_required, current_actor
 from marketplace.blueprints.helpers import page_number
 from marketplace.diagnosis.comparison import Comparison, compare_diagnoses
@@ -264,7 +264,7 @@ def result(diagnosis_id: int) -> str:
         (d.code, localized(d.title, language), diagnosis.dimension_scores.get(d.code, 0))
         for d in questionnaire.dimensions
     ]
-    helps = need_help(db.session(), diagnosis, date.today())
+    helps = need_help(db.session(), diagnosis, clock.today())
     previous = _previous(diagnosis)
     return _render(
         "diagnosis/result.html",

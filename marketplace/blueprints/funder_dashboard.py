@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 from flask import Blueprint, abort, make_response, render_template
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.auth import admin_required
 from marketplace.billing.models import SubsidyProgramme
 from marketplace.billing.programme_stats import ProgrammeStats, programme_stats
@@ -96,7 +96,7 @@ def dashboard_csv(programme_id: int) -> Response:
     response = make_response(out.getvalue().encode("utf-8-sig"))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = (
-        f"attachment; filename={programme.code}-{date.today().strftime('%Y%m%d')}.csv"
+        f"attachment; filename={programme.code}-{clock.today().strftime('%Y%m%d')}.csv"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

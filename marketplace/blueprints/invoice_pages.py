@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -23,6 +22,7 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from marketplace import clock
 from marketplace.auth import current_actor
 from marketplace.billing.claims import claims_of_invoice
 from marketplace.billing.gateway import STRIPE_MINIMUM_CENTS
@@ -134,7 +134,7 @@ def render_invoice(
     context = payment_context(invoice)
     can_record = not invoice.is_cancelled and context["account"].due_cents > 0
     if can_record and transfer_form is None:
-        transfer_form = TransferForm(formdata=None, received_on=date.today())
+        transfer_form = TransferForm(formdata=None, received_on=clock.today())
     return render_template(
         "invoices/detail.html",
         invoice=invoice,
@@ -166,7 +166,7 @@ def record_transfer_page(
                 euros_to_cents(form.amount.data),
                 form.received_on.data,
                 form.payer_reference.data or "",
-                date.today(),
+                clock.today(),
                 current_app.extensions["mailer"],
             )
         except ValidationFailed as error:
@@ -190,7 +190,7 @@ def _send_card_refunds(credit_note_id: int) -> None:
     gateway = current_app.extensions.get("payments")
     if gateway is None:
         return
-    sent, left = send_pending_card_refunds(db.session(), gateway, date.today(), credit_note_id)
+    sent, left = send_pending_card_refunds(db.session(), gateway, clock.today(), credit_note_id)
     if sent:
         flash(_("The card payments were refunded through Stripe."), "success")
     if left:
@@ -210,7 +210,7 @@ def credit_note_page(invoice: Invoice, audience: str) -> str | Response | tuple[
     if form.validate_on_submit():
         try:
             note = issue_credit_note(
-                db.session(), current_actor(), invoice, form.reason.data or "", date.today()
+                db.session(), current_actor(), invoice, form.reason.data or "", clock.today()
             )
         except ValidationFailed as error:
             db.session.rollback()

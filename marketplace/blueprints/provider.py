@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,6 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.auth import current_actor, provider_required
 from marketplace.blueprints.forms import apply_service_errors
 from marketplace.blueprints.label_forms import LabelApplicationForm
@@ -41,7 +40,7 @@ def dashboard() -> str:
         "provider/dashboard.html",
         provider=provider,
         label=provider.current_label,
-        can_apply=can_apply(provider, date.today()),
+        can_apply=can_apply(provider, clock.today()),
     )
 
 
@@ -50,14 +49,14 @@ def dashboard() -> str:
 def apply() -> str | Response:
     """Providers: apply for a label with evidence (not while one is pending, live or suspended)."""
     provider = current_user.provider
-    refusal = application_refusal(provider, date.today())
+    refusal = application_refusal(provider, clock.today())
     if refusal:
         flash(refusal, "info")
         return redirect(url_for("provider.dashboard"))
     form = LabelApplicationForm()
     if form.validate_on_submit():
         try:
-            apply_for_label(db.session(), current_user, provider, form.to_data(), date.today())
+            apply_for_label(db.session(), current_user, provider, form.to_data(), clock.today())
         except Conflict as error:
             # The label changed since the page was opened (e.g. an admin suspended it).
             db.session.rollback()
@@ -114,7 +113,7 @@ def my_offers() -> str:
         ),
         key=lambda offer: LIST_ORDER[OfferStatus(offer.status)],
     )
-    today = date.today()
+    today = clock.today()
     return render_template(
         "offers/mine.html",
         provider=provider,
@@ -156,7 +155,7 @@ def edit_offer(offer_id: int) -> str | Response | tuple[str, int]:
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
-            update_offer(db.session(), current_actor(), offer, form.to_data(), date.today())
+            update_offer(db.session(), current_actor(), offer, form.to_data(), clock.today())
         except ValidationFailed as error:
             db.session.rollback()
             apply_service_errors(form, error, FIELD_ALIASES)
@@ -174,7 +173,7 @@ def _saved(offer: Offer, publish: bool) -> Response:
     db.session.commit()
     if publish and offer.status != OfferStatus.PUBLISHED:
         try:
-            publish_offer(db.session(), current_actor(), offer, date.today())
+            publish_offer(db.session(), current_actor(), offer, clock.today())
         except Conflict as error:
             db.session.rollback()
             flash(
@@ -194,7 +193,7 @@ def publish(offer_id: int) -> Response:
     """Providers: publish a draft or archived offer, if their label allows it."""
     offer = _own_offer(offer_id)
     try:
-        publish_offer(db.session(), current_actor(), offer, date.today())
+        publish_offer(db.session(), current_actor(), offer, clock.today())
     except (Conflict, ValidationFailed) as error:
         db.session.rollback()
         flash(_("This offer cannot be published: %(why)s", why=error.message), "error")

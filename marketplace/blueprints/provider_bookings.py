@@ -3,7 +3,6 @@ and issue the invoice of a confirmed one."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -20,6 +19,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.auth import current_actor, provider_required
 from marketplace.billing.invoices import invoice_of_booking, invoice_terms, issue_invoice
 from marketplace.billing.money import price_breakdown
@@ -243,7 +243,7 @@ def issue(booking_id: int) -> str | Response:
     if form.validate_on_submit():
         terms = invoice_terms(current_app.config)
         try:
-            invoice = issue_invoice(db.session(), current_actor(), booking, date.today(), terms)
+            invoice = issue_invoice(db.session(), current_actor(), booking, clock.today(), terms)
         except Conflict as error:
             db.session.rollback()
             flash(error.message, "error")

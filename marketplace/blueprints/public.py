@@ -3,8 +3,6 @@ language switch."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     abort,
@@ -21,6 +19,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import MapAdapter, RequestRedirect
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.accounts.models import Provider
 from marketplace.billing.eligibility import check_eligibility, visitor_company
 from marketplace.blueprints.auth import safe_next
@@ -119,7 +118,7 @@ def providers() -> str:
     kind = request.args.get("kind") or None
     q = (request.args.get("q") or "").strip()[:100] or None
     page = db.paginate(
-        listed_providers(date.today(), region, category, kind, q),
+        listed_providers(clock.today(), region, category, kind, q),
         page=page_number(),
         per_page=PER_PAGE,
         error_out=False,
@@ -141,7 +140,7 @@ def provider_profile(provider_id: int) -> str:
     if not provider.has_active_label and not is_own:
         abort(404)
     offers = published_offers_of(provider)
-    prices = offer_prices(db.session(), offers, date.today())
+    prices = offer_prices(db.session(), offers, clock.today())
     return render_template(
         "public/provider.html",
         provider=provider,
@@ -157,7 +156,7 @@ def provider_profile(provider_id: int) -> str:
 
 def published_offers_of(provider: Provider) -> list[Offer]:
     """What the provider's public profile lists: its offers the public may see."""
-    query = visible_offers(date.today()).where(Offer.provider_id == provider.id)
+    query = visible_offers(clock.today()).where(Offer.provider_id == provider.id)
     return list(db.session.scalars(query.options(selectinload(Offer.regions))))
 
 
@@ -177,7 +176,7 @@ def render_offer(
 ) -> str:
     """The offer page with its price as the reader lives it (a per-unit offer at the quantity
     asked); admins' unpublish form comes back with its errors after a refusal."""
-    today = date.today()
+    today = clock.today()
     visible = indexable(offer, today)
     if quantity_form is None and offer.is_per_unit:
         quantity_form = QuantityForm(formdata=None)
@@ -191,9 +190,7 @@ def render_offer(
         quantity_form=quantity_form,
         unpublish_form=form or UnpublishForm(),
         rating=rating_of(db.session(), offer_id=offer.id),
-        reviews=db.session.scalars(
-            visible_reviews(offer_id=offer.id).limit(LATEST_REVIEWS)
-        ).all(),
+        reviews=db.session.scalars(visible_reviews(offer_id=offer.id).limit(LATEST_REVIEWS)).all(),
     )
 
 
@@ -204,7 +201,7 @@ def offer_page(offer_id: int) -> tuple[str, int] | str:
     A per-unit offer (per day, hour…) is quoted for `?quantity=` units (1 to 999).
     """
     offer = db.session.get(Offer, offer_id) or abort(404)
-    if not indexable(offer, date.today()) and not _may_preview(offer):
+    if not indexable(offer, clock.today()) and not _may_preview(offer):
         abort(404)
     if not offer.is_per_unit:
         return render_offer(offer)  # a fixed price is for one: any quantity asked is ignored
@@ -218,7 +215,7 @@ def offer_page(offer_id: int) -> tuple[str, int] | str:
 def eligibility() -> tuple[str, int] | str:
     """Public: "am I eligible?" without an account: the subsidy programmes open to a
     company of this size in this department today, and an example split on an offer."""
-    today = date.today()
+    today = clock.today()
     form = EligibilityForm(formdata=request.args)
     examples = list(
         db.session.scalars(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import exists, select
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.auth import company_required
 from marketplace.billing.eligibility import programme_names
 from marketplace.billing.split import Split
@@ -53,7 +53,7 @@ PRICE_BAND_LABELS = {
 def query_from_request() -> SearchQuery:
     args = request.args
     return build_query(
-        date.today(),
+        clock.today(),
         text=args.get("q", ""),
         needs=args.getlist("need"),
         regions=args.getlist("region"),
@@ -98,7 +98,7 @@ def search() -> tuple[str, int] | str | Response:
 def _quotes_of(results: list[SearchResult]) -> dict[int, Split]:
     """The reading company's split of every offer found (none for anyone else)."""
     ids = [hit.id for result in results for hit in result.hits]
-    return hit_quotes(db.session(), ids, date.today())
+    return hit_quotes(db.session(), ids, clock.today())
 
 
 def sort_labels() -> dict[str, object]:
@@ -145,7 +145,7 @@ def recommended() -> str:
     failed = False
     if diagnosis is not None and diagnosis.needs:
         try:
-            results = recommended_offers(current_app.extensions["search"], diagnosis, date.today())
+            results = recommended_offers(current_app.extensions["search"], diagnosis, clock.today())
         except SearchError:
             current_app.logger.exception("recommendations failed")
             results, failed = [], True
@@ -168,10 +168,10 @@ def compare() -> tuple[str, int] | str:
         message = _l("Choose two or three offers to compare.")
         return render_template("search/compare.html", offers=[], message=message), 400
     found = {
-        o.id: o for o in db.session.scalars(visible_offers(date.today()).where(Offer.id.in_(ids)))
+        o.id: o for o in db.session.scalars(visible_offers(clock.today()).where(Offer.id.in_(ids)))
     }
     offers = [found[i] for i in ids if i in found]
-    prices = offer_prices(db.session(), offers, date.today())
+    prices = offer_prices(db.session(), offers, clock.today())
     rows = [(offer, prices[offer.id]) for offer in offers]
     return render_template(
         "search/compare.html",

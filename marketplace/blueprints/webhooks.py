@@ -7,11 +7,10 @@ the PaymentIntent answers 502 so that Stripe delivers the event again.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, jsonify, make_response, request
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.billing.gateway import InvalidWebhook, PaymentGateway
 from marketplace.billing.payments import process_webhook
 from marketplace.extensions import csrf, db, limiter
@@ -34,7 +33,7 @@ def stripe_webhook() -> Response:
     except InvalidWebhook as refused:  # Stripe reads the status; the body is for our logs
         return make_response(jsonify(received=False, message=refused.message), 400)
     outcome = process_webhook(
-        db.session(), gateway, current_app.extensions["mailer"], event, date.today()
+        db.session(), gateway, current_app.extensions["mailer"], event, clock.today()
     )
     db.session.commit()
     current_app.logger.info("stripe event %s (%s): %s", event.id, event.type, outcome)

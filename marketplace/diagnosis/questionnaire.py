@@ -19,6 +19,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from marketplace import clock
+
 DATA_DIR = Path(__file__).parent / "data"
 CURRENT_VERSION = 1
 
@@ -41,7 +43,7 @@ def as_of(text: Mapping[str, Any], today: date | None = None) -> dict[str, str]:
     must read right on any day, including after it, and stored diagnoses keep the variants.
     """
     wording = {key: value for key, value in text.items() if key != "after"}
-    today = today or date.today()
+    today = today or clock.today()
     for day, variant in sorted((text.get("after") or {}).items()):
         if date.fromisoformat(day) <= today:
             wording = dict(variant)

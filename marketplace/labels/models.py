@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Column, Date, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace import clock
 from marketplace.accounts.models import Provider, User, enum_column
 from marketplace.dbtypes import UTCDateTime, utcnow
 from marketplace.extensions import Model, db
@@ -66,7 +67,7 @@ class Label(Model):
     def is_active(self) -> bool:
         """Approved and within its validity date, even before the expiry sweep has run."""
         return self.status == LabelStatus.APPROVED and (
-            self.valid_until is None or self.valid_until >= date.today()
+            self.valid_until is None or self.valid_until >= clock.today()
         )
 
     @property

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
+from marketplace import clock
 from marketplace.accounts.models import ProviderKind
 from marketplace.labels.models import LabelStatus
 from marketplace.labels.operations import (
@@ -53,7 +53,7 @@ class PublicLabelSchema(ApiSchema):
 
 def _reference_years() -> validate.Range:
     """The years a reference may be from; the document says the bounds of the day it is built."""
-    this_year = date.today().year
+    this_year = clock.today().year
     return between(this_year - OLDEST_REFERENCE_YEARS, this_year)
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context
 from sqlalchemy import event
 
+from marketplace import clock
 from marketplace.extensions import db
 from marketplace.search.backend import SearchBackend
 from marketplace.search.outbox import SearchJob
@@ -47,7 +47,7 @@ def register_search(app: Flask, loader: OfferLoader) -> None:
         if g.pop("search_jobs_written", False):
             try:
                 search, loader = app.extensions["search"], app.extensions[LOADER_EXTENSION]
-                process_outbox(db.session(), search, date.today(), loader=loader)
+                process_outbox(db.session(), search, clock.today(), loader=loader)
                 db.session.commit()
             except Exception:  # the change is committed; the job stays for the next sync
                 db.session.rollback()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketplace import clock
 from marketplace.accounts.models import User
 from marketplace.audit import AuditEvent
 from marketplace.billing import invoices
@@ -373,6 +376,20 @@ def test_the_provider_issues_the_invoice_of_a_confirmed_booking(
     assert national.allocated_cents == 200_000  # committed still holds the budget
     actions = [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions[-2:] == ["subsidy.committed", "invoice.issued"]
+
+
+def test_late_evening_utc_is_already_the_next_day_in_paris(
+    session: Session, expert: User, company: User, offer: Offer
+) -> None:
+    # 23:30 UTC on 2 December is 00:30 on 3 December in Paris, on a server whose zone is UTC.
+    with time_machine.travel(datetime(2026, 12, 2, 23, 30, tzinfo=ZoneInfo("UTC")), tick=False):
+        assert date.today() == date(2026, 12, 2)
+        today = clock.today()
+        booking = confirmed_booking(session, company, expert, offer, today)
+        invoice = issue_invoice(session, expert, booking, today)
+
+    assert today == date(2026, 12, 3)
+    assert invoice.issue_date == invoice.service_end == date(2026, 12, 3)  # delivered that night
 
 
 def test_numbers_follow_each_other_per_provider_and_restart_each_year(

@@ -14,6 +14,7 @@ from typing import Any
 from flask import abort, current_app
 from flask.views import MethodView
 
+from marketplace import clock
 from marketplace.accounts.models import User
 from marketplace.auth import company_required, current_actor, login_required
 from marketplace.billing.invoices import invoice_terms
@@ -144,7 +145,7 @@ class Bookings(MethodView):
         actor = current_actor()
         state = State(args["state"]) if args.get("state") else None
         page = paginate(bookings_of(actor, state), args["page"], args["page_size"])
-        today = date.today()
+        today = clock.today()
         contexts: dict[int, QuoteContext] = {}
         page["items"] = [booking_body(actor, b, today, contexts) for b in page["items"]]
         return page
@@ -166,7 +167,7 @@ class Bookings(MethodView):
             wished_end=args["wished_end"],
             message=args["message"],
         )
-        today = date.today()
+        today = clock.today()
         booking = request_booking(
             db.session(), actor, offer, data, current_app.extensions["mailer"], today
         )
@@ -186,7 +187,7 @@ def get_booking(booking_id: int) -> dict[str, Any]:
 
     While quoted, `current_split` is what the company would pay if it accepted now.
     """
-    return booking_body(current_actor(), _owned(booking_id), date.today())
+    return booking_body(current_actor(), _owned(booking_id), clock.today())
 
 
 def _transition(name: TransitionName, schema: type | None, summary: str) -> None:
@@ -210,7 +211,7 @@ def _transition(name: TransitionName, schema: type | None, summary: str) -> None
             expected_company_share_cents=args.get("expected_company_share_cents"),
             delivery_note=args.get("delivery_note", ""),
         )
-        today = date.today()
+        today = clock.today()
         fire(
             db.session(),
             actor,

@@ -8,11 +8,11 @@ on the list). Deciding a claim already decided is a 409, and nothing changes.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import current_app
 
+from marketplace import clock
 from marketplace.accounts.models import Role
 from marketplace.auth import admin_required, current_actor, roles_required
 from marketplace.billing.claim_models import ClaimStatus, SubsidyClaim
@@ -135,7 +135,7 @@ def reject(args: dict[str, Any], claim_id: int) -> dict[str, Any]:
         current_actor(),
         claim_id,
         args["reason"],
-        date.today(),
+        clock.today(),
         current_app.extensions["mailer"],
     )
     db.session.commit()
@@ -161,7 +161,7 @@ def pay(args: dict[str, Any], claim_id: int) -> dict[str, Any]:
         claim_id,
         args["paid_on"],
         args["funder_reference"],
-        date.today(),
+        clock.today(),
         current_app.extensions["mailer"],
     )
     db.session.commit()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
+from marketplace import clock
 from marketplace.auth import company_required, current_actor, current_company
 from marketplace.billing.deminimis import Ledger, declare_aid, ledger, withdraw_declared_aid
 from marketplace.billing.deminimis_schemas import (
@@ -30,7 +30,7 @@ bp = make_blueprint(
 def get_ledger() -> Ledger:
     """Companies: every de minimis grant (platform and declared), newest first, the rolling
     three-year total and the headroom under the EUR 300,000 ceiling."""
-    return ledger(db.session(), current_company(), date.today())
+    return ledger(db.session(), current_company(), clock.today())
 
 
 @bp.route("/declarations", methods=["POST"])
@@ -50,7 +50,7 @@ def declare(args: dict[str, Any]) -> DeclaredAid:
         args["granted_on"],
         args["amount_cents"],
         args["funder"],
-        date.today(),
+        clock.today(),
     )
     db.session.commit()
     return aid

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_smorest import abort
 
+from marketplace import clock
 from marketplace.auth import company_required, current_actor, current_company
 from marketplace.blueprints.api.common import LOGGED_IN, PUBLIC, make_blueprint, paginate
 from marketplace.diagnosis.models import Diagnosis
@@ -123,7 +123,7 @@ def recommendations(diagnosis_id: int) -> dict[str, Any]:
     diagnosis = get_diagnosis(db.session(), current_actor(), diagnosis_id)
     try:
         needs: list[NeedRecommendations] = diagnosis_recommendations(
-            db.session(), current_app.extensions["search"], diagnosis, date.today()
+            db.session(), current_app.extensions["search"], diagnosis, clock.today()
         )
     except SearchError:
         current_app.logger.exception("recommendations failed")

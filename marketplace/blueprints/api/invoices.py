@@ -7,13 +7,13 @@ invoice, are 409s. In every refusal nothing changes.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
 from werkzeug.wrappers import Response
 
+from marketplace import clock
 from marketplace.auth import current_actor, login_required, provider_required
 from marketplace.billing.invoice_models import CreditNote, Invoice, InvoiceStatus
 from marketplace.billing.invoice_pdf import credit_note_pdf, invoice_pdf
@@ -179,7 +179,7 @@ class Invoices(MethodView):
         actor = current_actor()
         booking = booking_for(db.session(), actor, args["booking_id"])
         invoice = issue_invoice(
-            db.session(), actor, booking, date.today(), invoice_terms(current_app.config)
+            db.session(), actor, booking, clock.today(), invoice_terms(current_app.config)
         )
         db.session.commit()
         return invoice_body(invoice)
@@ -223,7 +223,7 @@ def post_credit_note(args: dict[str, Any], invoice_id: int) -> dict[str, Any]:
     with a credit note and a reason (its subsidies are released). 409 if it is already
     cancelled or a subsidy of it is claimed."""
     invoice = _invoice(invoice_id)
-    note = issue_credit_note(db.session(), current_actor(), invoice, args["reason"], date.today())
+    note = issue_credit_note(db.session(), current_actor(), invoice, args["reason"], clock.today())
     db.session.commit()
     return credit_note_body(note)
 
@@ -312,7 +312,7 @@ def post_payment(args: dict[str, Any], invoice_id: int) -> dict[str, Any]:
             args["amount_cents"],
             args["received_on"],
             args.get("payer_reference", ""),
-            date.today(),
+            clock.today(),
             current_app.extensions["mailer"],
         )
     except ValidationFailed as error:  # the service's "amount" is this body's "amount_cents"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import abort, current_app
 from flask_login import current_user
 
+from marketplace import clock
 from marketplace.accounts.models import Role
 from marketplace.auth import admin_required, current_actor, login_required, provider_required
 from marketplace.blueprints.api.common import LOGGED_IN, make_blueprint, paginate
@@ -54,7 +54,7 @@ def apply(args: dict[str, Any]) -> Label:
         sworn_statement=args["sworn_statement"],
     )
     label = apply_for_label(
-        db.session(), current_actor(), current_user.provider, data, date.today()
+        db.session(), current_actor(), current_user.provider, data, clock.today()
     )
     db.session.commit()
     return label
@@ -76,7 +76,7 @@ def list_labels(args: dict[str, Any]) -> dict[str, Any]:
     if current_user.role == Role.COMPANY:
         abort(403)
     if current_user.is_admin and expire_lapsed_labels(
-        db.session(), current_app.extensions["mailer"], date.today()
+        db.session(), current_app.extensions["mailer"], clock.today()
     ):
         db.session.commit()  # as on the admin page: the queue never shows a stale "approved"
     query = label_queue(args.get("status"), args.get("region"), args.get("category"))
@@ -129,7 +129,7 @@ def decide(args: dict[str, Any], label_id: int) -> LabelDecision:
         args["decision"],
         args["reason"],
         current_app.extensions["mailer"],
-        date.today(),
+        clock.today(),
         valid_until=args["valid_until"],
         validity_days=current_app.config["LABEL_VALIDITY_DAYS"],
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from flask import abort
@@ -12,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from marketplace import clock
 from marketplace.accounts.models import Provider
 from marketplace.auth import current_actor, provider_required
 from marketplace.billing.quotes import best_case, best_case_programmes, offer_split_facts, quote
@@ -74,7 +74,7 @@ def list_offers(args: dict[str, Any]) -> dict[str, Any]:
     `{items, pagination}` out. Money is integer cents.
     """
     query = catalogue_query(
-        date.today(),
+        clock.today(),
         category=args.get("category"),
         need=args.get("need"),
         region=args.get("region"),
@@ -120,7 +120,7 @@ def get_offer(offer_id: int) -> Offer:
     Its provider's members and administrators also see it in any status (a preview).
     """
     offer = _offer(offer_id)
-    if not indexable(offer, date.today()):
+    if not indexable(offer, clock.today()):
         may_preview = current_user.is_authenticated and (
             current_user.is_admin
             or (current_user.provider and current_user.provider.id == offer.provider_id)
@@ -146,7 +146,7 @@ def get_quote(args: dict[str, Any], offer_id: int) -> dict[str, Any]:
     cannot see.
     """
     offer = _offer(offer_id)
-    today = date.today()
+    today = clock.today()
     if not indexable(offer, today):
         abort(404)
     quantity = args["quantity"]
@@ -195,7 +195,7 @@ def patch(args: dict[str, Any], offer_id: int) -> Offer:
         data.needs = with_category(data.category, data.needs)
     if not data.regions:
         data.regions = served_regions(offer.provider, data.delivery_mode)
-    update_offer(db.session(), current_actor(), offer, data, date.today())
+    update_offer(db.session(), current_actor(), offer, data, clock.today())
     db.session.commit()
     return offer
 
@@ -215,7 +215,7 @@ def publish(offer_id: int) -> Offer:
     or the offer is already published.
     """
     offer = _offer(offer_id)
-    publish_offer(db.session(), current_actor(), offer, date.today())
+    publish_offer(db.session(), current_actor(), offer, clock.today())
     db.session.commit()
     return offer
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import abort
 from flask_login import current_user
 
+from marketplace import clock
 from marketplace.accounts.models import Provider
 from marketplace.accounts.schemas import ProviderPageSchema, ProviderQuerySchema, ProviderSchema
 from marketplace.blueprints.api.common import PUBLIC, make_blueprint, paginate
@@ -29,7 +29,7 @@ def list_providers(args: dict[str, Any]) -> dict[str, Any]:
     Paginated: `page` and `page_size` (at most 100) in, `{items, pagination}` out.
     """
     query = listed_providers(
-        date.today(),
+        clock.today(),
         region=args.get("region"),
         category=args.get("category"),
         kind=args.get("kind"),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from flask import abort, current_app
 
+from marketplace import clock
 from marketplace.blueprints.api.common import PUBLIC, make_blueprint
 from marketplace.blueprints.helpers import highlight
 from marketplace.catalog.schemas import SearchArgsSchema, SearchResultSchema
@@ -29,7 +29,7 @@ def search(args: dict[str, Any]) -> SearchResult:
     Repeat a filter to OR its values (`need=crm&need=marketing`); different filters AND.
     """
     query = build_query(
-        date.today(),
+        clock.today(),
         text=args["q"],
         needs=args["need"],
         regions=args["region"],
