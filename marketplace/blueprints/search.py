@@ -48,6 +48,12 @@ PRICE_BAND_LABELS = {
     "2000_5000": _l("€2,000 to €5,000"),
     "over_5000": _l("Over €5,000"),
 }
+RATING_BAND_LABELS = {
+    "4_plus": _l("4 stars and over"),
+    "3_to_4": _l("3 to 4 stars"),
+    "under_3": _l("Under 3 stars"),
+    "unrated": _l("No review yet"),
+}
 
 
 def query_from_request() -> SearchQuery:
@@ -61,6 +67,7 @@ def query_from_request() -> SearchQuery:
         delivery_modes=args.getlist("delivery"),
         provider_kinds=args.getlist("kind"),
         price_bands=args.getlist("price"),
+        rating_bands=args.getlist("rating"),
         programmes=args.getlist("programme"),
         sort=args.get("sort"),
         page=args.get("page"),
@@ -101,16 +108,21 @@ def _quotes_of(results: list[SearchResult]) -> dict[int, Split]:
     return hit_quotes(db.session(), ids, clock.today())
 
 
-def sort_labels() -> dict[str, object]:
+def some_offer_rated() -> bool:
+    return bool(db.session.scalar(select(exists().where(Review.hidden_at.is_(None)))))
+
+
+def sort_labels(rated: bool) -> dict[str, object]:
     """The sorts offered: "best rated" only once some offer has a rating to sort by."""
-    rated = db.session.scalar(select(exists().where(Review.hidden_at.is_(None))))
     return {code: label for code, label in SORT_LABELS.items() if rated or code != "rating_desc"}
 
 
 def _choices() -> dict[str, object]:
-    """Labels of every facet value and sort, in the reader's language."""
+    """Labels of every facet value and sort, in the reader's language; the rating facet and
+    sort only once some offer has a rating."""
+    rated = some_offer_rated()
     return {
-        "sort_labels": sort_labels(),
+        "sort_labels": sort_labels(rated),
         "facet_labels": {
             "needs": CATEGORY_LABELS,
             "category": CATEGORY_LABELS,
@@ -119,8 +131,11 @@ def _choices() -> dict[str, object]:
             "provider_kind": KIND_LABELS,
             "price_band": PRICE_BAND_LABELS,
             "programmes": programme_names(db.session()),
+            "rating_band": RATING_BAND_LABELS,
         },
-        "facet_params": FACET_PARAMS,
+        "facet_params": {
+            facet: param for facet, param in FACET_PARAMS.items() if rated or facet != "rating_band"
+        },
     }
 
 
@@ -131,6 +146,7 @@ FACET_PARAMS = {
     "delivery_mode": "delivery",
     "provider_kind": "kind",
     "price_band": "price",
+    "rating_band": "rating",
     "programmes": "programme",
 }
 

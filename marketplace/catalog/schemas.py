@@ -28,7 +28,12 @@ from marketplace.schemas import (
     length,
     one_of,
 )
-from marketplace.search.params import DELIVERY_MODES, PRICE_BAND_CODES, PROVIDER_KINDS
+from marketplace.search.params import (
+    DELIVERY_MODES,
+    PRICE_BAND_CODES,
+    PROVIDER_KINDS,
+    RATING_BAND_CODES,
+)
 from marketplace.search.query import SORTS
 from marketplace.taxonomy import CATEGORY_CODES
 
@@ -228,6 +233,11 @@ class SearchArgsSchema(ApiSchema):
     price = code_list(
         PRICE_BAND_CODES, load_default=list, metadata={"description": "Price bands excl. VAT."}
     )
+    rating = code_list(
+        RATING_BAND_CODES,
+        load_default=list,
+        metadata={"description": "Bands of the average rating of the visible reviews."},
+    )
     programme = fields.List(
         Text(allow_empty=False, validate=length(40)),
         load_default=list,
@@ -306,6 +316,14 @@ class IndexedOfferSchema(ApiSchema):
             "net_price_asc sort); null when not known yet."
         },
     )
+    rating = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Average of the visible reviews × 100 (450 = 4.5 out of 5); "
+            "0 without any."
+        },
+    )
+    rating_band = fields.String(required=True, validate=known_values(RATING_BAND_CODES))
     published_at = EpochDateTime(required=True)
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:

@@ -19,6 +19,14 @@ PRICE_BANDS = (
     (500_000, "2000_5000"),
     (None, "over_5000"),
 )
+# Lower bounds (inclusive) of the average rating × 100, and the facet value of each rating band;
+# an offer without a visible review is "unrated" (its rating is 0, reviews score 1 to 5).
+RATING_BANDS = (
+    (400, "4_plus"),
+    (300, "3_to_4"),
+    (1, "under_3"),
+    (0, "unrated"),
+)
 # `visible_through` of an offer whose label has no end date.
 ALWAYS_VISIBLE = 9999_12_31
 
@@ -49,6 +57,7 @@ class OfferDocument(TypedDict):
     # unknown, so the offer sorts last.
     net_price_cents: NotRequired[int]
     rating: int  # average rating × 100 (450 = 4.5 stars), 0 without reviews
+    rating_band: str
     published_at: int  # Unix seconds
     # The last day the offer is visible (its label's end date) as YYYYMMDD: searches filter
     # on it, so an offer leaves the results the day its label lapses, sweep or not.
@@ -95,6 +104,13 @@ def price_band(price_cents: int) -> str:
     raise AssertionError("unreachable")
 
 
+def rating_band(rating: int) -> str:
+    for lower, band in RATING_BANDS:
+        if rating >= lower:
+            return band
+    raise AssertionError("unreachable")
+
+
 def offer_document(facts: OfferFacts) -> dict[str, Any]:
     """The document indexed for a published offer."""
     needs = list(dict.fromkeys((facts.category, *facts.needs)))
@@ -121,6 +137,7 @@ def offer_document(facts: OfferFacts) -> dict[str, Any]:
         "programmes": sorted(facts.programmes),
         "best_rate_bp": facts.best_rate_bp,
         "rating": facts.rating,
+        "rating_band": rating_band(facts.rating),
         "published_at": int(facts.published_at.timestamp()),
         "visible_through": (
             ALWAYS_VISIBLE if facts.visible_through is None else day_number(facts.visible_through)

@@ -29,6 +29,7 @@ VALUE_FIELDS = (
     "delivery_mode",
     "price_band",
     "provider_kind",
+    "rating_band",
 )
 # Integer fields held in order: the sortable ones, and the end of visibility (a range filter).
 ORDERED_FIELDS = (*SORTABLE_ATTRIBUTES, "visible_through")
@@ -41,6 +42,7 @@ VALUE_FILTERS = (
     ("delivery_modes", "delivery_mode"),
     ("provider_kinds", "provider_kind"),
     ("price_bands", "price_band"),
+    ("rating_bands", "rating_band"),
 )
 
 

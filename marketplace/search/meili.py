@@ -77,6 +77,7 @@ def build_filter(query: SearchQuery) -> list[str | list[str]]:
         ("languages", query.languages),
         ("programmes", query.programmes),
         ("price_band", query.price_bands),
+        ("rating_band", query.rating_bands),
     ):
         if not values:
             continue

@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from datetime import date
 
 from marketplace.geo import REGION_BY_CODE
-from marketplace.search.documents import PRICE_BANDS, day_number
+from marketplace.search.documents import PRICE_BANDS, RATING_BANDS, day_number
 from marketplace.search.query import FACETS, MAX_PER_PAGE, MAX_TOTAL_HITS, SORTS, SearchQuery
 from marketplace.taxonomy import CATEGORY_CODES
 
 DELIVERY_MODES = ("remote", "on_site", "hybrid")
 PROVIDER_KINDS = ("expert", "volunteer")
 PRICE_BAND_CODES = tuple(band for _upper, band in PRICE_BANDS)
+RATING_BAND_CODES = tuple(band for _lower, band in RATING_BANDS)
 MAX_TEXT = 200
 
 
@@ -38,6 +39,7 @@ def build_query(
     delivery_modes: Iterable[str] = (),
     provider_kinds: Iterable[str] = (),
     price_bands: Iterable[str] = (),
+    rating_bands: Iterable[str] = (),
     programmes: Iterable[str] = (),
     sort: str | None = None,
     page: str | int | None = None,
@@ -52,6 +54,7 @@ def build_query(
         delivery_modes=_keep(delivery_modes, DELIVERY_MODES),
         provider_kinds=_keep(provider_kinds, PROVIDER_KINDS),
         price_bands=_keep(price_bands, PRICE_BAND_CODES),
+        rating_bands=_keep(rating_bands, RATING_BAND_CODES),
         programmes=tuple(dict.fromkeys(p for p in programmes if p))[:20],
         visible_on=day_number(today),
         sort=sort if sort in SORTS else "relevance",

@@ -46,6 +46,7 @@ FACETS = (
     "price_band",
     "provider_kind",
     "programmes",
+    "rating_band",
 )
 MAX_PER_PAGE = 100
 MAX_TOTAL_HITS = 1000  # Meilisearch's pagination.maxTotalHits default: pages stop there
@@ -63,6 +64,7 @@ class SearchQuery:
     languages: tuple[str, ...] = ()
     programmes: tuple[str, ...] = ()
     price_bands: tuple[str, ...] = ()
+    rating_bands: tuple[str, ...] = ()
     price_min_cents: int | None = None
     price_max_cents: int | None = None
     visible_on: int | None = None

@@ -29,6 +29,7 @@ FILTERABLE_ATTRIBUTES = (
     "languages",
     "provider_kind",
     "programmes",
+    "rating_band",
     "visible_through",
 )
 SORTABLE_ATTRIBUTES = ("price_cents", "net_price_cents", "rating", "published_at")

@@ -282,6 +282,11 @@ def test_text_without_words_browses_everything(backend: SearchBackend) -> None:
             lambda d: d["price_band"] in ("free", "under_500"),
         ),
         (
+            {"rating_bands": ("4_plus", "unrated")},
+            lambda d: d["rating"] >= 400 or d["rating"] == 0,
+        ),
+        ({"rating_bands": ("3_to_4",)}, lambda d: 300 <= d["rating"] < 400),
+        (
             {"price_min_cents": 49_999, "price_max_cents": 200_000},  # both bounds inclusive
             lambda d: 49_999 <= d["price_cents"] <= 200_000,
         ),

@@ -77,8 +77,8 @@ def test_no_review_before_everything_is_paid(app: Flask) -> None:
 
 
 def test_a_rating_reaches_search_and_brings_the_best_rated_sort(app: Flask) -> None:
-    """Before any review there is no "best rated" sort; after one, the offer's search hit
-    shows its rating and the sort is offered."""
+    """Before any review there is no "best rated" sort nor rating filter; after one, the
+    offer's search hit shows its rating, the sort is offered and the rating filter finds it."""
     from datetime import date
 
     from marketplace.reviews.operations import write_review
@@ -95,13 +95,16 @@ def test_a_rating_reaches_search_and_brings_the_best_rated_sort(app: Flask) -> N
         sync()
         title = s.booking.offer.title
         before = app.test_client().get("/search").text
-        assert 'value="rating_desc"' not in before
+        assert 'value="rating_desc"' not in before and 'data-facet="rating"' not in before
         write_review(db.session(), s.company, s.booking, 5, "Parfait.")
         db.session.commit()
         sync()
     page = app.test_client().get("/search?sort=rating_desc").text
     assert 'value="rating_desc" selected' in page
     assert 'data-rating="500"' in page and title in page
+    assert 'id="f-rating-4_plus"' in page and "4 étoiles et plus" in page
+    assert title in app.test_client().get("/search?rating=4_plus").text
+    assert title not in app.test_client().get("/search?rating=3_to_4").text
 
 
 def test_the_provider_page_shows_its_rating_and_reviews(app: Flask) -> None:

@@ -37,6 +37,7 @@ def search(args: dict[str, Any]) -> SearchResult:
         delivery_modes=args["delivery"],
         provider_kinds=args["kind"],
         price_bands=args["price"],
+        rating_bands=args["rating"],
         programmes=args["programme"],
         sort=args["sort"],
         page=args["page"],
