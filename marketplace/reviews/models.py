@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.accounts.models import Company, User
+from marketplace.accounts.models import Company, Provider, User
 from marketplace.bookings.models import Booking
+from marketplace.catalog.models import Offer
 from marketplace.dbtypes import UTCDateTime, utcnow
 from marketplace.extensions import Model
 
@@ -39,6 +40,8 @@ class Review(Model):
 
     booking: Mapped[Booking] = relationship()
     company: Mapped[Company] = relationship()
+    offer: Mapped[Offer] = relationship()
+    provider: Mapped[Provider] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
 
     __table_args__ = (

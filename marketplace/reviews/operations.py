@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -155,6 +155,36 @@ def visible_reviews(offer_id: int | None = None, provider_id: int | None = None)
     if provider_id is not None:
         query = query.where(Review.provider_id == provider_id)
     return query.order_by(Review.created_at.desc(), Review.id.desc())
+
+
+# The admins' review list: every review, the visible ones, the hidden ones, or the low ratings
+# (1 or 2 out of 5) where complaints, and abuse, are most often found.
+MODERATION_VIEWS = ("all", "visible", "hidden", "low")
+LOW_RATING = 2
+
+
+def reviews_for_moderation(view: str = "all") -> Select[Review]:
+    """Reviews newest first, as the admins' list shows them (see MODERATION_VIEWS)."""
+    query = select(Review)
+    if view == "visible":
+        query = query.where(Review.hidden_at.is_(None))
+    elif view == "hidden":
+        query = query.where(Review.hidden_at.is_not(None))
+    elif view == "low":
+        query = query.where(Review.rating <= LOW_RATING)
+    return query.order_by(Review.created_at.desc(), Review.id.desc())
+
+
+def moderation_counts(session: Session) -> dict[str, int]:
+    """How many reviews each view of the admins' list holds."""
+    total, hidden, low = session.execute(
+        select(
+            func.count(),
+            func.count(Review.hidden_at),
+            func.coalesce(func.sum(case((Review.rating <= LOW_RATING, 1), else_=0)), 0),
+        )
+    ).one()
+    return {"all": total, "visible": total - hidden, "hidden": hidden, "low": int(low)}
 
 
 def rating_of(

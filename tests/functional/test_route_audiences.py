@@ -18,6 +18,7 @@ AUDIENCE_BLUEPRINTS = {
     "admin_invoices": "Admins",
     "admin_ledger": "Admins",
     "admin_claims": "Admins",
+    "admin_reviews": "Admins",
     "funder_dashboard": "Admins",
 }
 
@@ -73,6 +74,7 @@ def test_provider_and_admin_pages_live_in_their_blueprint(app: Flask) -> None:
             "admin_invoices",
             "admin_ledger",
             "admin_claims",
+            "admin_reviews",
             "funder_dashboard",
         },
     }
