@@ -28,6 +28,7 @@ from marketplace.billing.claims import claims_of_invoice
 from marketplace.billing.gateway import STRIPE_MINIMUM_CENTS
 from marketplace.billing.invoice_models import Invoice, InvoiceStatus
 from marketplace.billing.invoices import REASON_MAX, REASON_MIN, issue_credit_note
+from marketplace.billing.payment_models import PaymentMethod, Refund, RefundStatus
 from marketplace.billing.payments import (
     PAYER_REFERENCE_MAX,
     payments_of,
@@ -43,6 +44,7 @@ from marketplace.errors import Conflict, ValidationFailed
 from marketplace.extensions import db
 
 PER_PAGE = 20
+ADMIN = "admin_invoices"
 CLAIM_PAGES = {"admin_invoices": "admin_claims.claim", "provider_invoices": "provider_claims.claim"}
 STATUS_LABELS = {InvoiceStatus.ISSUED: _l("Issued"), InvoiceStatus.CANCELLED: _l("Cancelled")}
 
@@ -106,6 +108,30 @@ class TransferForm(SafeForm):
     )
 
 
+class RefundSentForm(SafeForm):
+    sent_on = DateField(_l("Refund transfer sent on"), validators=[DataRequired()])
+
+
+def refund_sent_form(refund_id: int, **defaults: Any) -> RefundSentForm:
+    """The form recording one refund's transfer: prefixed, as a page may hold several."""
+    return RefundSentForm(prefix=f"refund-{refund_id}", **defaults)
+
+
+def _refund_forms(
+    refunds: list[Refund], submitted: tuple[int, RefundSentForm] | None
+) -> dict[int, RefundSentForm]:
+    """A form for each refund an admin sends by bank transfer, still to record."""
+    forms = {
+        r.id: refund_sent_form(r.id, formdata=None, sent_on=clock.today())
+        for r in refunds
+        if r.status == RefundStatus.PENDING and r.payment.method == PaymentMethod.BANK_TRANSFER
+    }
+    if submitted is not None:
+        refund_id, form = submitted
+        forms[refund_id] = form
+    return forms
+
+
 def payment_context(invoice: Invoice) -> dict[str, Any]:
     """What every audience sees of the money: the share's account, the payments and refunds,
     the subsidy claims, and where to send a transfer."""
@@ -128,9 +154,11 @@ def render_invoice(
     audience: str,
     booking_endpoint: str,
     transfer_form: TransferForm | None = None,
+    submitted_refund: tuple[int, RefundSentForm] | None = None,
 ) -> str:
     """The invoice's page for `audience` (the blueprint whose list, booking, credit-note and
-    transfer links it shows)."""
+    transfer links it shows). Admins also record the refund transfers a credit note owes, one
+    form per refund (`submitted_refund`: a refund's id and its form holding refused input)."""
     context = payment_context(invoice)
     can_record = not invoice.is_cancelled and context["account"].due_cents > 0
     if can_record and transfer_form is None:
@@ -148,6 +176,9 @@ def render_invoice(
         transfer_form=transfer_form if can_record else None,
         transfer_url=url_for(f"{audience}.record_transfer", invoice_id=invoice.id),
         claim_endpoint=CLAIM_PAGES.get(audience),
+        refund_forms=(
+            _refund_forms(context["refunds"], submitted_refund) if audience == ADMIN else {}
+        ),
         **context,
     )
 

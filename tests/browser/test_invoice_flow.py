@@ -1,5 +1,6 @@
 """Invoices in a real browser: the provider issues the invoice of a confirmed booking, the
-company downloads its PDF (Factur-X inside), a credit note cancels it; every invoice page is
+company downloads its PDF (Factur-X inside), a credit note cancels it and the admin records the
+refund of the transfer already received; every invoice page is
 checked at 1280 px and 375 px for sideways scrolling.
 """
 
@@ -28,6 +29,7 @@ from tests.browser.test_booking_journey import (
     text_of,
     wider_than_the_screen,
 )
+from tests.browser.test_ledger_admin import check_page
 from tests.factories import admin_user, company_user, programme, provider_user, published_offer
 from tests.invoicing import confirmed_booking
 
@@ -147,7 +149,15 @@ def test_issue_download_and_cancel_an_invoice(app: Flask, page: Page, billing: B
 
     log_in(page, ADMIN_EMAIL)
     fits_every_width(page, "/admin/invoices/")
-    fits_every_width(page, f"/admin/invoices/{invoice_id}")
+    # The admin sends the 100 € back by transfer and records the day it left.
+    problems: dict[str, object] = {}
+    page.goto(f"/admin/invoices/{invoice_id}")
+    check_page(page, problems)  # the refund form passes axe too
+    page.click(".refund-sent-form button[type=submit]")
+    page.wait_for_selector("[data-refund-status='succeeded']")
+    assert "remboursé le" in text_of(page, "#refunds")
+    fits_every_width(page, page.url)
+    assert problems == {}
 
 
 def test_every_invoice_page_is_accessible(app: Flask, page: Page, billing: Billing) -> None:
