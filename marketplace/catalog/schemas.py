@@ -365,3 +365,11 @@ class SearchResultSchema(ApiSchema):
         required=True,
         metadata={"description": "Facet → value → number of hits with it."},
     )
+    ignored_words = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "Query words the best hits do without: empty when some hit has them "
+            "all; else no offer contains every word and these are the closest."
+        },
+    )

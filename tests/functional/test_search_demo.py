@@ -69,6 +69,17 @@ def test_formation_excel_salaries(client: FlaskClient) -> None:
 
 
 @pytest.mark.usefixtures("demo")
+def test_the_api_says_which_words_it_ignored(client: FlaskClient) -> None:
+    partial = client.get("/api/v1/search", query_string={"q": "formation excel salariés"})
+    assert partial.status_code == 200 and partial.get_json()["ignored_words"] == [
+        "excel",
+        "salariés",
+    ]
+    whole = client.get("/api/v1/search", query_string={"q": "formation"}).get_json()
+    assert whole["ignored_words"] == [] and whole["total"] > 0
+
+
+@pytest.mark.usefixtures("demo")
 def test_vendre_sur_marketplace_amazon(client: FlaskClient) -> None:
     """ "marketplace" is "places de marché" in the offers; Amazon is in none of them."""
     hits, notice = page_of(client, "vendre sur marketplace amazon")
