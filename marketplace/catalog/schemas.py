@@ -355,7 +355,13 @@ class SearchHitSchema(IndexedOfferSchema):
 
 class SearchResultSchema(ApiSchema):
     hits = fields.List(fields.Nested(SearchHitSchema), required=True)
-    total = fields.Integer(required=True, metadata={"description": "Exact, over all pages."})
+    total = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Over all pages, exact up to 1,000; 1,000 means that many or more "
+            "(pages stop there too)."
+        },
+    )
     page = fields.Integer(required=True)
     page_size = fields.Integer(attribute="per_page", required=True)
     pages = fields.Integer(required=True)

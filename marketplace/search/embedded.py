@@ -849,8 +849,7 @@ class EmbeddedBackend:
         text = TextRules(match, g, found) if found is not None else None
         if found is not None and hits:
             hits = hits & match(f"fts_{g}", found.match(found.levels - 1))
-        # Pages stop at maxTotalHits like on Meilisearch; the total here stays exact (Meilisearch
-        # stops counting there: see the README).
+        # Pages, and the total, stop at maxTotalHits like on Meilisearch.
         offset = (query.page - 1) * query.per_page
         limit = max(0, min(query.per_page, self.max_total_hits - offset))
         rules = ranking_rules(fields, query, text)
@@ -865,7 +864,7 @@ class EmbeddedBackend:
                 )
                 for id_ in ids
             ],
-            total=len(hits),
+            total=min(len(hits), self.max_total_hits),
             page=query.page,
             per_page=query.per_page,
             facets=fields.facets(hits, query.facets),

@@ -16,8 +16,9 @@ Semantics every backend keeps (the contract suite checks them):
   without one stay).
 - facets: counts of each value among all hits of the query with its filters applied (Meilisearch
   `facetDistribution`), for the facet fields asked.
-- pagination: pages numbered from 1, stopping at MAX_TOTAL_HITS; totals are exact on the
-  embedded index, Meilisearch stops counting at `pagination.maxTotalHits` (not yet aligned).
+- pagination: pages numbered from 1, stopping at MAX_TOTAL_HITS; totals are exact up to
+  MAX_TOTAL_HITS and stop there (Meilisearch's `pagination.maxTotalHits`): a total of
+  MAX_TOTAL_HITS means "that many or more".
 - highlights: matched words wrapped in HIGHLIGHT_PRE/HIGHLIGHT_POST (control characters, so the
   page can escape the text first and then turn them into <mark>).
 """
@@ -100,6 +101,11 @@ class SearchResult:
     # The query words the best hits do without: none when some hit matches them all (then
     # hits matching fewer words follow); the page says the others are partial matches.
     ignored_words: tuple[str, ...] = ()
+
+    @property
+    def capped(self) -> bool:
+        """Whether the total stopped counting: there may be more hits than it says."""
+        return self.total >= MAX_TOTAL_HITS
 
     @property
     def pages(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
@@ -15,6 +16,7 @@ from marketplace.catalog.models import Offer
 from marketplace.catalog.operations import create_offer, publish_offer
 from marketplace.diagnosis.operations import submit_diagnosis
 from marketplace.extensions import db
+from marketplace.search.query import MAX_TOTAL_HITS, SearchQuery, SearchResult
 from marketplace.search.sync import process_outbox, reindex
 from tests.factories import admin_user, approved_label, company_user, login, provider_user
 from tests.functional.test_diagnosis_pages import answers
@@ -175,6 +177,22 @@ def test_a_page_past_the_last_goes_to_the_last(client: FlaskClient, catalogue: d
     response = client.get("/search?q=site&page=999&need=online-presence")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/search?q=site&page=1&need=online-presence")
+
+
+def test_a_total_that_stopped_counting_says_or_more(
+    app: Flask, client: FlaskClient, catalogue: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past 1,000 hits both backends stop counting: the page must not claim exactly 1,000."""
+    real = app.extensions["search"]
+
+    class StoppedCounting:
+        def search(self, query: SearchQuery) -> SearchResult:
+            return replace(real.search(query), total=MAX_TOTAL_HITS)
+
+    monkeypatch.setitem(app.extensions, "search", StoppedCounting())
+    text = client.get("/search").get_data(as_text=True)
+    assert "1\u202f000 offres ou plus\xa0: ajoutez des mots ou des filtres pour affiner." in text
+    assert "Page 1 sur 50" in text
 
 
 def test_facet_values_come_in_their_natural_order(client: FlaskClient, catalogue: dict[str, int]):

@@ -24,7 +24,7 @@ bp = make_blueprint("api_search", "/search", "Search the offer catalogue (public
 @bp.response(200, SearchResultSchema)
 @bp.alt_response(503, response="DEFAULT_ERROR")
 def search(args: dict[str, Any]) -> SearchResult:
-    """Public: offers matching the words and filters, with facet counts and exact totals.
+    """Public: offers matching the words and filters, with facet counts and totals.
 
     Repeat a filter to OR its values (`need=crm&need=marketing`); different filters AND.
     """
