@@ -19,8 +19,9 @@ finishes and commits, then it exits 0.
 from __future__ import annotations
 
 import logging
+import os
+import select
 import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -124,19 +125,29 @@ class Worker:
         self, app: Flask, jobs: Sequence[Job], clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.app, self.jobs, self.clock = app, list(jobs), clock
-        self._stop = threading.Event()
+        # A flag and a self-pipe rather than a threading.Event: the signal handler runs on the
+        # main thread between two bytecodes, possibly while Event.wait holds the Event's lock,
+        # and Event.set would then wait for that lock forever. Writing to a pipe takes no lock.
+        self._stopped = False
+        self._wake: tuple[int, int] | None = None  # (read, write) ends while run_forever runs
         self._due = {job.name: 0.0 for job in self.jobs}  # every job runs at start
         self.signal: str | None = None  # the signal that stopped us, if one did
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
-        """Finish the current job, then leave (the SIGTERM and SIGINT handler: no logging here,
-        the interrupted code may hold the log handler's lock)."""
+        """Finish the current job, then leave (the SIGTERM and SIGINT handler: no logging and no
+        locks here, the interrupted code may hold them)."""
         if signum is not None and self.signal is None:
             self.signal = signal.Signals(signum).name
-        self._stop.set()
+        self._stopped = True
+        if self._wake is not None:
+            try:
+                os.write(self._wake[1], b"!")
+            except OSError:
+                pass  # full (the sleeper is woken already) or just closed (it has left)
 
     def stopping(self) -> bool:
-        return self._stop.is_set()
+        return self._stopped
+
 
     def run_job(self, job: Job) -> bool:
         """One run of `job` in its own app context; False when it failed (rolled back, logged)."""
@@ -172,16 +183,23 @@ class Worker:
             "worker: started (%s)",
             ", ".join(f"{job.name} every {job.interval:g}s" for job in self.jobs),
         )
-        while not self.stopping():
-            for job in self.jobs:
-                if self.stopping():
-                    break
-                if self._due[job.name] <= self.clock():
-                    self.run_job(job)
-                    self._due[job.name] = self.clock() + job.interval
-            wait = min(self._due.values()) - self.clock()
-            if wait > 0:
-                self._stop.wait(wait)
+        read_end, write_end = self._wake = os.pipe()
+        os.set_blocking(write_end, False)
+        try:
+            while not self.stopping():
+                for job in self.jobs:
+                    if self.stopping():
+                        break
+                    if self._due[job.name] <= self.clock():
+                        self.run_job(job)
+                        self._due[job.name] = self.clock() + job.interval
+                wait = min(self._due.values()) - self.clock()
+                if wait > 0 and not self.stopping():
+                    select.select([read_end], [], [], wait)  # until the next job, or stop()
+        finally:
+            self._wake = None
+            os.close(read_end)
+            os.close(write_end)
         log.info("worker: stopped" + (f" ({self.signal})" if self.signal else ""))
 
 

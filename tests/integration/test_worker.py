@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -130,6 +131,19 @@ def test_a_stop_during_a_job_lets_it_finish_then_leaves(app: Flask) -> None:
         assert [job.entity_id for job in db.session.scalars(select(SearchJob))] == [42]
 
 
+def test_a_stop_while_the_worker_sleeps_wakes_it_at_once(app: Flask) -> None:
+    """The next job is a minute away: does stop() end the wait instead of the minute?"""
+    slept = threading.Event()
+    worker = Worker(app, [Job("hourly", 60, lambda app, stopping: slept.set() or "")])
+    stopper = threading.Thread(target=lambda: slept.wait(30) and worker.stop())
+    stopper.start()
+    started = time.monotonic()
+    worker.run_forever()
+    stopper.join()
+    assert slept.is_set()
+    assert time.monotonic() - started < 30  # woken by the stop, well before the 60 s wait
+
+
 def test_job_log_lines_carry_an_id_of_their_run(app: Flask) -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -175,24 +189,24 @@ def test_sigterm_stops_the_worker_cleanly(app: Flask, database_url: str, tmp_pat
         "LOG_FORMAT": "json",
         "MAIL_SERVER": "",
     }
-    process = subprocess.Popen(
+    seen: list[str] = []
+    with subprocess.Popen(  # leaving the block closes the pipe, even after a failure
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    seen: list[str] = []
-    try:
-        assert process.stdout is not None
-        assert read_until(process.stdout, "worker: search-sync", seen, timeout=60), "".join(seen)
-        process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    ) as process:
+        try:
+            assert process.stdout is not None
+            assert read_until(process.stdout, "worker: search-sync", seen, timeout=60), "".join(seen)
+            process.send_signal(signal.SIGTERM)
+            out, _ = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     seen += out.splitlines(keepends=True)
     assert process.returncode == 0, "".join(seen)
     lines = [json.loads(line) for line in seen if line.strip()]  # every line is one JSON object
