@@ -18,6 +18,7 @@ finishes and commits, then it exits 0.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -140,14 +141,12 @@ class Worker:
             self.signal = signal.Signals(signum).name
         self._stopped = True
         if self._wake is not None:
-            try:
+            # OSError: the pipe is full (the sleeper is woken already) or closed (it has left)
+            with contextlib.suppress(OSError):
                 os.write(self._wake[1], b"!")
-            except OSError:
-                pass  # full (the sleeper is woken already) or just closed (it has left)
 
     def stopping(self) -> bool:
         return self._stopped
-
 
     def run_job(self, job: Job) -> bool:
         """One run of `job` in its own app context; False when it failed (rolled back, logged)."""

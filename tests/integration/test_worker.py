@@ -200,7 +200,8 @@ def test_sigterm_stops_the_worker_cleanly(app: Flask, database_url: str, tmp_pat
     ) as process:
         try:
             assert process.stdout is not None
-            assert read_until(process.stdout, "worker: search-sync", seen, timeout=60), "".join(seen)
+            started = read_until(process.stdout, "worker: search-sync", seen, timeout=60)
+            assert started, "".join(seen)
             process.send_signal(signal.SIGTERM)
             out, _ = process.communicate(timeout=30)
         finally:
