@@ -178,21 +178,30 @@ def recommended() -> str:
 
 @bp.get("/compare")
 def compare() -> tuple[str, int] | str:
-    """Public: up to three visible offers side by side (price, VAT, delivery, regions…)."""
+    """Public: two or three visible offers side by side (price, VAT, delivery, regions…); any
+    other number shows the offers chosen, still ticked, to add to or untick."""
     ids = list(dict.fromkeys(int(i) for i in request.args.getlist("id") if i.isdigit()))
-    if not 2 <= len(ids) <= MAX_COMPARED:
-        message = _l("Choose two or three offers to compare.")
-        return render_template("search/compare.html", offers=[], message=message), 400
     found = {
-        o.id: o for o in db.session.scalars(visible_offers(clock.today()).where(Offer.id.in_(ids)))
+        o.id: o
+        for o in db.session.scalars(visible_offers(clock.today()).where(Offer.id.in_(ids[:50])))
     }
     offers = [found[i] for i in ids if i in found]
+    if not 2 <= len(offers) <= MAX_COMPARED:
+        if len(offers) > MAX_COMPARED:
+            message = _l(
+                "You chose %(num)d offers: untick some to keep three at most.", num=len(offers)
+            )
+        else:
+            message = _l("Choose two or three offers to compare.")
+        return render_template(
+            "search/compare.html", rows=[], chosen=offers, message=message, **_compare_labels()
+        ), 400
     prices = offer_prices(db.session(), offers, clock.today())
     rows = [(offer, prices[offer.id]) for offer in offers]
     return render_template(
-        "search/compare.html",
-        rows=rows,
-        missing=len(ids) - len(offers),
-        pricing_labels=PRICING_UNIT_LABELS,
-        delivery_labels=DELIVERY_MODE_LABELS,
+        "search/compare.html", rows=rows, missing=len(ids) - len(offers), **_compare_labels()
     )
+
+
+def _compare_labels() -> dict[str, Any]:
+    return {"pricing_labels": PRICING_UNIT_LABELS, "delivery_labels": DELIVERY_MODE_LABELS}

@@ -18,7 +18,14 @@ from marketplace.diagnosis.operations import submit_diagnosis
 from marketplace.extensions import db
 from marketplace.search.query import MAX_TOTAL_HITS, SearchQuery, SearchResult
 from marketplace.search.sync import process_outbox, reindex
-from tests.factories import admin_user, approved_label, company_user, login, provider_user
+from tests.factories import (
+    admin_user,
+    approved_label,
+    company_user,
+    login,
+    provider_user,
+    published_offer,
+)
 from tests.functional.test_diagnosis_pages import answers
 from tests.unit.test_catalog_operations import offer_input
 
@@ -105,7 +112,37 @@ def test_compare_two_offers(client: FlaskClient, catalogue: dict[str, int]) -> N
     assert response.status_code == 200
     assert "Site vitrine pour artisans" in page and "Audit de cybersécurité" in page
     assert "080,00" in page  # 900 € + 20 % VAT = 1 080,00 € (with a narrow space)
-    assert client.get(f"/compare?id={catalogue['website']}").status_code == 400
+
+
+def test_comparing_one_offer_keeps_it_ticked_and_asks_for_another(
+    client: FlaskClient, catalogue: dict[str, int]
+) -> None:
+    response = client.get(f"/compare?id={catalogue['website']}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Choisissez deux ou trois offres à comparer." in page
+    assert re.search(rf'name="id" value="{catalogue["website"]}" checked', page)
+    assert "Site vitrine pour artisans" in page
+    assert "Ajouter des offres depuis la recherche" in page
+    assert "Comparer côte à côte" not in page  # one offer: nothing to compare yet
+
+
+def test_comparing_four_offers_lists_them_to_untick_one(
+    app: Flask, client: FlaskClient, catalogue: dict[str, int]
+) -> None:
+    with app.app_context():
+        admin = admin_user(db.session)
+        fourth = published_offer(db.session, provider_user(db.session, name="Quatrième"), admin)
+        db.session.commit()
+        ids = [catalogue["website"], catalogue["shop"], catalogue["audit"], fourth.id]
+    response = client.get("/compare?" + "&".join(f"id={i}" for i in ids))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Vous avez choisi 4 offres\N{NO-BREAK SPACE}: décochez-en" in page
+    assert [int(i) for i in re.findall(r'name="id" value="(\d+)" checked', page)] == ids
+    assert "Comparer côte à côte" in page  # untick one, then compare from here
+    kept = client.get("/compare?" + "&".join(f"id={i}" for i in ids[1:]))
+    assert kept.status_code == 200 and "Boutique en ligne clé en main" in kept.get_data(True)
 
 
 def test_recommended_offers_follow_the_diagnosis(
