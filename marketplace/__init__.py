@@ -21,6 +21,7 @@ from marketplace.extensions import (
     migrate,
 )
 from marketplace.mail import build_mailer
+from marketplace.page_etags import register_page_etags
 from marketplace.search.engine import register_search
 from marketplace.static_files import register_static_versions
 
@@ -43,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_security_headers(app)
     register_static_versions(app)
+    register_page_etags(app)
     register_observability(app)
     return app
 
