@@ -35,4 +35,5 @@ def register_page_etags(app: Flask) -> None:
         response.add_etag()
         response.headers["Cache-Control"] = PAGE_CACHE_CONTROL
         response.vary.update(("Cookie", "Accept-Language"))
-        return response.make_conditional(request)
+        response.make_conditional(request)  # turns itself into a 304 when the tag matches
+        return response
