@@ -29,6 +29,7 @@ class Recorded:
     path: str  # with its query string
     body: Any  # the JSON body, None without one
     authorization: str | None
+    peer_port: int = field(default=0, compare=False)  # the client's end of the connection
 
     @property
     def route(self) -> str:
@@ -239,6 +240,7 @@ class FakeMeili:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real server does
 
     def _serve(self) -> None:
         fake = self.server.fake
@@ -247,7 +249,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(raw) if raw else None
         authorization = self.headers.get("Authorization")
         with fake.lock:
-            fake.requests.append(Recorded(self.command, self.path, body, authorization))
+            fake.requests.append(
+                Recorded(self.command, self.path, body, authorization, self.client_address[1])
+            )
         if fake.delay:
             fake.release.wait(fake.delay)
         # Like the server: the token is trimmed; any header, even an empty "Bearer ", is

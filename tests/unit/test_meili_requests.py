@@ -719,3 +719,27 @@ def test_rebuild_when_reading_the_documents_fails(fake: FakeMeili, backend: Meil
     with pytest.raises(RuntimeError, match="database gone"):
         backend.rebuild(documents())
     assert_aborted(fake, {})
+
+
+def test_searches_reuse_one_connection(fake: FakeMeili, backend: MeiliBackend) -> None:
+    """The client alone opens a connection per request; through meili_http a thread keeps one."""
+    fake.indexes[UID] = {}
+    fake.search_response = CANNED_RESPONSE
+    for _ in range(3):
+        backend.search(SearchQuery(text="site"))
+    searches = [r for r in fake.requests if r.route == f"POST /indexes/{UID}/search"]
+    assert len(searches) == 3
+    assert len({r.peer_port for r in searches}) == 1
+
+
+def test_each_thread_has_its_own_connection(fake: FakeMeili, backend: MeiliBackend) -> None:
+    import threading
+
+    fake.indexes[UID] = {}
+    fake.search_response = CANNED_RESPONSE
+    backend.search(SearchQuery(text="site"))
+    other = threading.Thread(target=lambda: backend.search(SearchQuery(text="site")))
+    other.start()
+    other.join()
+    searches = [r for r in fake.requests if r.route == f"POST /indexes/{UID}/search"]
+    assert len({r.peer_port for r in searches}) == 2
